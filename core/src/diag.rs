@@ -1,0 +1,125 @@
+//! Diagnostics: what the core could not read or thinks is wrong, pointing at byte spans.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::text::{LineIndex, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One finding about the input: a stable `code`, what is wrong and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, span, message)
+    }
+
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, span, message)
+    }
+
+    pub fn info(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Self::new(Severity::Info, code, span, message)
+    }
+
+    fn new(severity: Severity, code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            span,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Renders the diagnostic for a terminal: header, the source line with a gutter, a caret
+    /// under the span, and the help line.
+    pub fn render(&self, source: &str, index: &LineIndex) -> String {
+        let at = index.line_col(source, self.span.start);
+        let line_start = index.line_start(at.line - 1);
+        let line_end = source[line_start..]
+            .find('\n')
+            .map_or(source.len(), |n| line_start + n);
+        let line_text = source[line_start..line_end].trim_end_matches('\r');
+        let gutter = at.line.to_string();
+        let pad = " ".repeat(gutter.len());
+        let caret_start = at.column - 1;
+        let caret_len = source
+            .get(self.span.start..self.span.end.min(line_start + line_text.len()))
+            .map_or(1, |s| s.chars().count().max(1));
+        let mut out = format!(
+            "{}[{}]: {}\n{pad} --> line {}, column {}\n",
+            self.severity.as_str(),
+            self.code,
+            self.message,
+            at.line,
+            at.column
+        );
+        if !source.is_empty() {
+            let shown: String = line_text.chars().map(printable).collect();
+            let _ = writeln!(out, "{pad} |\n{gutter} | {shown}");
+            let _ = writeln!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat(caret_start),
+                "^".repeat(caret_len)
+            );
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{pad} = help: {help}");
+        }
+        out
+    }
+}
+
+/// Control characters would garble a terminal; show them as the replacement character.
+fn printable(c: char) -> char {
+    if c.is_control() && c != '\t' { '\u{fffd}' } else { c }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_points_at_the_span() {
+        let src = "*nat\n-Q FOO\n";
+        let d = Diagnostic::error("unknown-line", Span::new(5, 11), "not understood")
+            .with_help("check the line");
+        let text = d.render(src, &LineIndex::new(src));
+        assert_eq!(
+            text,
+            "error[unknown-line]: not understood\n  --> line 2, column 1\n  |\n2 | -Q FOO\n  | ^^^^^^\n  = help: check the line\n"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The ruleset model: `Ruleset > Table > Chain > Rule`, in netfilter's own words.
+//!
+//! A rule keeps its match arguments as the tokens the user wrote (with spans), and its target
+//! by name. Whether a target names a chain or an extension is decided against the table, since
+//! dumps may jump to a chain before declaring it.
+
+use serde::Serialize;
+
+use crate::text::Span;
+
+/// Everything read from one paste.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Ruleset {
+    pub tables: Vec<Table>,
+}
+
+impl Ruleset {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    /// The `*table` header, or `None` for rules pasted without one.
+    pub header: Option<Span>,
+    pub chains: Vec<Chain>,
+}
+
+impl Table {
+    pub fn new(name: impl Into<String>, header: Option<Span>) -> Self {
+        Table {
+            name: name.into(),
+            header,
+            chains: Vec::new(),
+        }
+    }
+
+    pub fn chain(&self, name: &str) -> Option<&Chain> {
+        self.chains.iter().find(|c| c.name == name)
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.chains.iter().map(|c| c.rules.len()).sum()
+    }
+
+    /// What `target` names in this table: a chain of it, a verdict, an extension, or a chain the
+    /// paste never declared.
+    pub fn resolve(&self, target: &Target) -> TargetKind {
+        let name = target.name.as_str();
+        if self.chain(name).is_some() {
+            TargetKind::Chain
+        } else if VERDICTS.contains(&name) {
+            TargetKind::Verdict
+        } else if EXTENSION_TARGETS.contains(&name) {
+            TargetKind::Extension
+        } else {
+            TargetKind::MissingChain
+        }
+    }
+}
+
+/// The built-in verdicts of `-j`.
+pub const VERDICTS: &[&str] = &["ACCEPT", "DROP", "RETURN", "QUEUE"];
+
+/// Target extensions chainlens knows by name (NETFILTER.md §2); anything else that is not a
+/// declared chain is taken for a chain missing from the paste.
+pub const EXTENSION_TARGETS: &[&str] = &[
+    "AUDIT",
+    "CHECKSUM",
+    "CLASSIFY",
+    "CLUSTERIP",
+    "CONNMARK",
+    "CONNSECMARK",
+    "CT",
+    "DNAT",
+    "DNPT",
+    "DSCP",
+    "ECN",
+    "HL",
+    "HMARK",
+    "IDLETIMER",
+    "LED",
+    "LOG",
+    "MARK",
+    "MASQUERADE",
+    "NETMAP",
+    "NFLOG",
+    "NFQUEUE",
+    "NOTRACK",
+    "RATEEST",
+    "REDIRECT",
+    "REJECT",
+    "SECMARK",
+    "SET",
+    "SNAT",
+    "SNPT",
+    "SYNPROXY",
+    "TCPMSS",
+    "TCPOPTSTRIP",
+    "TEE",
+    "TOS",
+    "TPROXY",
+    "TRACE",
+    "TTL",
+    "ULOG",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Chain {
+    pub name: String,
+    /// `Some` for built-in chains (`:INPUT ACCEPT`), `None` for user chains (`:KUBE-X -`).
+    pub policy: Option<String>,
+    pub counters: Option<Counters>,
+    /// The `:CHAIN` line, or `None` when rules were appended to a chain never declared.
+    pub declared: Option<Span>,
+    pub rules: Vec<Rule>,
+}
+
+impl Chain {
+    pub fn new(name: impl Into<String>) -> Self {
+        Chain {
+            name: name.into(),
+            policy: None,
+            counters: None,
+            declared: None,
+            rules: Vec::new(),
+        }
+    }
+
+    pub fn is_builtin(&self) -> bool {
+        BUILTIN_CHAINS.contains(&self.name.as_str())
+    }
+}
+
+/// The five hooks' chains, in the order a packet meets them.
+pub const BUILTIN_CHAINS: &[&str] = &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
+
+/// Packet and byte counters, as in `[packets:bytes]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    /// The whole line the rule came from.
+    pub span: Span,
+    pub counters: Option<Counters>,
+    /// Match arguments as written, in order (everything but the target and its options).
+    pub args: Vec<Token>,
+    pub target: Option<Target>,
+}
+
+impl Rule {
+    /// The value of the `--comment` match, if the rule has one.
+    pub fn comment(&self) -> Option<&str> {
+        self.args
+            .windows(2)
+            .find(|w| w[0].text == "--comment")
+            .map(|w| w[1].text.as_str())
+    }
+}
+
+/// One shell word of a rule, unquoted, with the span of its written form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Token {
+    pub text: String,
+    pub span: Span,
+}
+
+/// `-j NAME [options]` or `-g NAME`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Target {
+    pub name: String,
+    /// `-g`: a goto, which does not return to the calling chain.
+    pub goto: bool,
+    pub span: Span,
+    pub args: Vec<Token>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum TargetKind {
+    Chain,
+    MissingChain,
+    Verdict,
+    Extension,
+}

@@ -1,0 +1,488 @@
+//! The `iptables-save` grammar: `*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `COMMIT`,
+//! comments; and headerless fragments of `-A` lines as grep leaves them.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1};
+use nom::character::complete::{char, space0, space1, u64 as dec_u64};
+use nom::combinator::{all_consuming, map, opt, rest};
+use nom::sequence::{delimited, preceded, separated_pair, terminated};
+use nom::{IResult, Parser};
+
+use super::words::split_words;
+use super::{Format, Parsed};
+use crate::diag::Diagnostic;
+use crate::model::{Chain, Counters, Rule, Ruleset, Table, TargetKind, Target, Token};
+use crate::text::Span;
+
+/// One line of a save dump, as the grammar sees it.
+#[derive(Debug, PartialEq)]
+enum Line<'a> {
+    Blank,
+    Comment,
+    Table(&'a str),
+    Chain {
+        name: &'a str,
+        policy: &'a str,
+        counters: Option<Counters>,
+    },
+    Commit,
+    Command {
+        counters: Option<Counters>,
+        command: &'a str,
+    },
+}
+
+fn word(i: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| !c.is_whitespace())(i)
+}
+
+fn counters(i: &str) -> IResult<&str, Counters> {
+    map(
+        delimited(char('['), separated_pair(dec_u64, char(':'), dec_u64), char(']')),
+        |(packets, bytes)| Counters { packets, bytes },
+    )
+    .parse(i)
+}
+
+fn line(i: &str) -> IResult<&str, Line<'_>> {
+    let chain = map(
+        (
+            preceded(char(':'), word),
+            preceded(space1, word),
+            opt(preceded(space1, counters)),
+            space0,
+        ),
+        |(name, policy, counters, _)| Line::Chain {
+            name,
+            policy,
+            counters,
+        },
+    );
+    let command = map(
+        (opt(terminated(counters, space1)), rest),
+        |(counters, command): (_, &str)| Line::Command { counters, command },
+    );
+    all_consuming(alt((
+        map(space0.and(nom::combinator::eof), |_| Line::Blank),
+        map(preceded(char('#'), rest), |_| Line::Comment),
+        map(delimited(char('*'), word, space0), Line::Table),
+        chain,
+        map(terminated(tag("COMMIT"), space0), |_| Line::Commit),
+        command,
+    )))
+    .parse(i)
+}
+
+/// Reads save text line by line. `quiet_unknown` suppresses per-line "not understood"
+/// diagnostics (used when one diagnostic already says the whole input is binary).
+pub(super) fn parse(text: &str, quiet_unknown: bool) -> Parsed {
+    let mut reader = Reader {
+        text,
+        quiet_unknown,
+        tables: Vec::new(),
+        current: None,
+        loose: None,
+        diagnostics: Vec::new(),
+        understood: 0,
+    };
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        let start = offset + (body.len() - trimmed.len());
+        reader.line(trimmed, Span::new(start, offset + body.len()));
+        offset += raw.len();
+    }
+    reader.finish()
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    quiet_unknown: bool,
+    tables: Vec<Table>,
+    /// The table opened by the last `*table` line and not yet committed.
+    current: Option<Table>,
+    /// Rules met outside any `*table … COMMIT` block.
+    loose: Option<Table>,
+    diagnostics: Vec<Diagnostic>,
+    understood: usize,
+}
+
+impl Reader<'_> {
+    fn line(&mut self, body: &str, span: Span) {
+        let Ok((_, parsed)) = line(body) else {
+            // `line` ends in a catch-all, so only a malformed chain line can get here.
+            return self.unknown(span);
+        };
+        match parsed {
+            Line::Blank | Line::Comment => {}
+            Line::Table(name) => {
+                self.understood += 1;
+                if let Some(open) = self.current.take() {
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            "missing-commit",
+                            span,
+                            format!("table `{}` is not closed by COMMIT before this table starts", open.name),
+                        )
+                        .with_help("iptables-save ends every table with a COMMIT line; was part of the paste cut off?"),
+                    );
+                    self.commit(open);
+                }
+                self.current = Some(Table::new(name, Some(span)));
+            }
+            Line::Chain {
+                name,
+                policy,
+                counters,
+            } => {
+                self.understood += 1;
+                let table = self.table_for(span);
+                let chain = chain_mut(table, name);
+                let again = chain.declared.replace(span).is_some();
+                chain.policy = (policy != "-").then(|| policy.to_string());
+                chain.counters = counters;
+                if again {
+                    self.diagnostics.push(Diagnostic::warning(
+                        "duplicate-chain",
+                        span,
+                        format!("chain `{name}` is declared twice in this table"),
+                    ));
+                }
+            }
+            Line::Commit => {
+                self.understood += 1;
+                match self.current.take() {
+                    Some(table) => self.commit(table),
+                    None => self.diagnostics.push(Diagnostic::warning(
+                        "stray-commit",
+                        span,
+                        "COMMIT without a `*table` line before it",
+                    )),
+                }
+            }
+            Line::Command { counters, command } if command.starts_with('-') => {
+                self.command(counters, command, span);
+            }
+            Line::Command { .. } => self.unknown(span),
+        }
+    }
+
+    fn unknown(&mut self, span: Span) {
+        if self.quiet_unknown {
+            return;
+        }
+        self.diagnostics.push(
+            Diagnostic::error(
+                "unknown-line",
+                span,
+                "this line is not iptables-save syntax and was not read",
+            )
+            .with_help("chainlens reads `iptables-save` output: `*table`, `:CHAIN POLICY`, `-A CHAIN …` and `COMMIT` lines"),
+        );
+    }
+
+    fn command(&mut self, counters: Option<Counters>, command: &str, span: Span) {
+        let base = Span::of(self.text, command).start;
+        let (words, problem) = split_words(command, base);
+        self.diagnostics.extend(problem);
+        let op = words[0].text.as_str();
+        let Some(chain_word) = words.get(1) else {
+            self.diagnostics.push(Diagnostic::error(
+                "missing-chain",
+                span,
+                format!("`{op}` needs a chain name after it"),
+            ));
+            return;
+        };
+        let chain_name = chain_word.text.clone();
+        match op {
+            "-A" | "--append" | "-I" | "--insert" => {
+                let mut args = &words[2..];
+                let mut position = None;
+                if op.starts_with("-I") || op == "--insert" {
+                    if let Some(n) = args.first().and_then(|w| w.text.parse::<usize>().ok()) {
+                        position = Some(n);
+                        args = &args[1..];
+                    } else {
+                        position = Some(1);
+                    }
+                }
+                let rule = self.rule(span, counters, args);
+                self.understood += 1;
+                let table = self.table_for(span);
+                let rules = &mut chain_mut(table, &chain_name).rules;
+                match position {
+                    Some(n) => rules.insert(n.saturating_sub(1).min(rules.len()), rule),
+                    None => rules.push(rule),
+                }
+            }
+            "-N" | "--new-chain" => {
+                self.understood += 1;
+                let table = self.table_for(span);
+                chain_mut(table, &chain_name).declared.get_or_insert(span);
+            }
+            "-P" | "--policy" => {
+                self.understood += 1;
+                let policy = words.get(2).map(|w| w.text.clone());
+                let table = self.table_for(span);
+                let chain = chain_mut(table, &chain_name);
+                chain.policy = policy;
+                chain.declared.get_or_insert(span);
+            }
+            "-F" | "--flush" => {
+                self.understood += 1;
+                let table = self.table_for(span);
+                chain_mut(table, &chain_name).rules.clear();
+            }
+            "-X" | "--delete-chain" => {
+                self.understood += 1;
+                let table = self.table_for(span);
+                table.chains.retain(|c| c.name != chain_name);
+            }
+            _ => self.diagnostics.push(
+                Diagnostic::error(
+                    "unknown-command",
+                    words[0].span,
+                    format!("`{op}` is not a command iptables-save writes; the line was not read"),
+                )
+                .with_help("expected -A, -I, -N, -P, -F or -X"),
+            ),
+        }
+    }
+
+    /// Splits a rule's words into match arguments and the `-j`/`-g` target with its options.
+    fn rule(&mut self, span: Span, counters: Option<Counters>, words: &[Token]) -> Rule {
+        let jump = words
+            .iter()
+            .position(|w| matches!(w.text.as_str(), "-j" | "--jump" | "-g" | "--goto"));
+        let (args, target) = match jump {
+            None => (words.to_vec(), None),
+            Some(j) => match words.get(j + 1) {
+                Some(name) => {
+                    let target = Target {
+                        name: name.text.clone(),
+                        goto: matches!(words[j].text.as_str(), "-g" | "--goto"),
+                        span: Span::new(words[j].span.start, name.span.end),
+                        args: words[j + 2..].to_vec(),
+                    };
+                    (words[..j].to_vec(), Some(target))
+                }
+                None => {
+                    self.diagnostics.push(Diagnostic::error(
+                        "missing-target",
+                        words[j].span,
+                        format!("`{}` needs a target name after it", words[j].text),
+                    ));
+                    (words[..j].to_vec(), None)
+                }
+            },
+        };
+        Rule {
+            span,
+            counters,
+            args,
+            target,
+        }
+    }
+
+    /// The table a chain or rule line belongs to: the open `*table`, else the loose rules.
+    fn table_for(&mut self, _span: Span) -> &mut Table {
+        match &mut self.current {
+            Some(table) => table,
+            None => self.loose.get_or_insert_with(|| Table::new("", None)),
+        }
+    }
+
+    fn commit(&mut self, table: Table) {
+        check_chains(&table, &mut self.diagnostics);
+        if let Some(old) = self.tables.iter().position(|t| t.name == table.name) {
+            if let Some(header) = table.header {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        "duplicate-table",
+                        header,
+                        format!("table `{}` appears again; this copy replaces the earlier one, as iptables-restore would", table.name),
+                    )
+                    .with_help("paste one dump at a time to analyse each"),
+                );
+            }
+            self.tables.remove(old);
+        }
+        self.tables.push(table);
+    }
+
+    fn finish(mut self) -> Parsed {
+        if let Some(open) = self.current.take() {
+            if let Some(header) = open.header {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        "missing-commit",
+                        header,
+                        format!("table `{}` is never closed by COMMIT", open.name),
+                    )
+                    .with_help("the paste may have been cut off; what was read is still analysed"),
+                );
+            }
+            self.commit(open);
+        }
+        let has_header = !self.tables.is_empty();
+        if let Some(mut loose) = self.loose.take() {
+            let (name, why) = guess_table(&loose);
+            loose.name = name.to_string();
+            let first = loose
+                .chains
+                .iter()
+                .flat_map(|c| c.rules.iter().map(|r| r.span).chain(c.declared))
+                .min_by_key(|s| s.start)
+                .unwrap_or_default();
+            self.diagnostics.push(
+                Diagnostic::info(
+                    "no-table-header",
+                    first,
+                    format!("rules without a `*table` line; read as the `{name}` table ({why})"),
+                )
+                .with_help("paste the whole `iptables-save` output to see every table"),
+            );
+            self.commit(loose);
+        }
+        let format = match (has_header, self.understood) {
+            (_, 0) => Format::Unknown,
+            (true, _) => Format::Save,
+            (false, _) => Format::Fragment,
+        };
+        self.diagnostics.sort_by_key(|d| d.span.start);
+        Parsed {
+            format,
+            ruleset: Ruleset {
+                tables: self.tables,
+            },
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+fn chain_mut<'a>(table: &'a mut Table, name: &str) -> &'a mut Chain {
+    let index = match table.chains.iter().position(|c| c.name == name) {
+        Some(i) => i,
+        None => {
+            table.chains.push(Chain::new(name));
+            table.chains.len() - 1
+        }
+    };
+    &mut table.chains[index]
+}
+
+/// Reports jumps to chains the table does not have, and (in a real dump) rules appended to
+/// chains it never declared, which iptables-restore would refuse.
+fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
+    let dump = table.header.is_some();
+    let mut missing: Vec<(&str, Span, usize)> = Vec::new();
+    for chain in &table.chains {
+        if dump && chain.declared.is_none() {
+            if let Some(first) = chain.rules.first() {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "undeclared-chain",
+                        first.span,
+                        format!("rules are appended to chain `{}`, which this table never declares", chain.name),
+                    )
+                    .with_help(format!("iptables-restore needs a `:{} - [0:0]` line before its rules", chain.name)),
+                );
+            }
+        }
+        for target in chain.rules.iter().filter_map(|r| r.target.as_ref()) {
+            if table.resolve(target) == TargetKind::MissingChain {
+                match missing.iter_mut().find(|m| m.0 == target.name) {
+                    Some(m) => m.2 += 1,
+                    None => missing.push((&target.name, target.span, 1)),
+                }
+            }
+        }
+    }
+    for (name, span, uses) in missing {
+        let times = if uses == 1 { "once".to_string() } else { format!("{uses} times") };
+        diagnostics.push(
+            Diagnostic::warning(
+                "missing-chain",
+                span,
+                format!("`{name}` is jumped to ({times}) but is not in the paste; its rules are unknown"),
+            )
+            .with_help("paste the chain too, or the whole `iptables-save` output"),
+        );
+    }
+}
+
+/// Which table headerless rules most likely came from, and why.
+fn guess_table(table: &Table) -> (&'static str, &'static str) {
+    const NAT_TARGETS: &[&str] = &["DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"];
+    const NAT_CHAINS: &[&str] = &["KUBE-SVC-", "KUBE-SEP-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-", "KUBE-MARK-MASQ", "KUBE-POSTROUTING"];
+    let nat_target = table
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .filter_map(|r| r.target.as_ref())
+        .any(|t| NAT_TARGETS.contains(&t.name.as_str()));
+    let nat_chain = table.chains.iter().any(|c| {
+        NAT_CHAINS.iter().any(|p| c.name.starts_with(p)) || c.name == "PREROUTING" || c.name == "POSTROUTING"
+    });
+    if nat_target {
+        ("nat", "they use NAT targets")
+    } else if nat_chain {
+        ("nat", "their chains are kube-proxy's nat chains")
+    } else {
+        ("filter", "the default table")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_grammar() {
+        assert_eq!(line("*nat").map(|r| r.1), Ok(Line::Table("nat")));
+        assert_eq!(
+            line(":PREROUTING ACCEPT [2754:238511]").map(|r| r.1),
+            Ok(Line::Chain {
+                name: "PREROUTING",
+                policy: "ACCEPT",
+                counters: Some(Counters { packets: 2754, bytes: 238511 })
+            })
+        );
+        assert_eq!(
+            line(":KUBE-X -").map(|r| r.1),
+            Ok(Line::Chain { name: "KUBE-X", policy: "-", counters: None })
+        );
+        assert_eq!(line("COMMIT").map(|r| r.1), Ok(Line::Commit));
+        assert_eq!(
+            line("[5:300] -A X -j ACCEPT").map(|r| r.1),
+            Ok(Line::Command {
+                counters: Some(Counters { packets: 5, bytes: 300 }),
+                command: "-A X -j ACCEPT"
+            })
+        );
+        assert_eq!(line("# Generated by").map(|r| r.1), Ok(Line::Comment));
+    }
+
+    #[test]
+    fn rules_split_into_matches_and_target() {
+        let parsed = parse("*nat\n:X - [0:0]\n-A X -p tcp -j DNAT --to-destination 10.0.0.1:53\nCOMMIT\n", false);
+        let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
+        let target = rule.target.as_ref().map(|t| (t.name.as_str(), t.args.len()));
+        assert_eq!(target, Some(("DNAT", 2)));
+        assert_eq!(rule.args.len(), 2);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    }
+
+    #[test]
+    fn insert_places_the_rule_first() {
+        let parsed = parse("*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n", false);
+        let names: Vec<_> = parsed.ruleset.tables[0].chains[0]
+            .rules
+            .iter()
+            .filter_map(|r| r.target.as_ref().map(|t| t.name.as_str()))
+            .collect();
+        assert_eq!(names, ["ACCEPT", "DROP"]);
+    }
+}

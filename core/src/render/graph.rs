@@ -1,0 +1,254 @@
+//! The chain graph of one table, laid out left to right: built-in chains in the first column,
+//! every chain one column right of the furthest chain that jumps to it.
+
+use serde::Serialize;
+
+use crate::model::{BUILTIN_CHAINS, Table, TargetKind};
+
+/// Node height and the gaps between nodes and columns, in SVG user units.
+const NODE_HEIGHT: f64 = 28.0;
+const ROW_GAP: f64 = 12.0;
+const COLUMN_GAP: f64 = 72.0;
+const MARGIN: f64 = 16.0;
+/// Width of one character of the 12px monospace label font, plus padding.
+const CHAR_WIDTH: f64 = 7.3;
+const NODE_PADDING: f64 = 24.0;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChainGraph {
+    pub table: String,
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub width: f64,
+    pub height: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Builtin,
+    User,
+    /// Jumped to, but not in the paste.
+    Missing,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Builtin => "builtin",
+            NodeKind::User => "user",
+            NodeKind::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Node {
+    pub chain: String,
+    pub kind: NodeKind,
+    pub rules: usize,
+    pub layer: usize,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// All jumps (or gotos) from one chain to another, merged into one edge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Edge {
+    pub from: usize,
+    pub to: usize,
+    /// 1-based positions of the jumping rules in the `from` chain.
+    pub rules: Vec<usize>,
+    pub goto: bool,
+}
+
+impl ChainGraph {
+    /// Lays out the chains of `table` and the jumps between them.
+    pub fn of(table: &Table) -> Self {
+        let mut nodes: Vec<Node> = table
+            .chains
+            .iter()
+            .map(|c| node(&c.name, if c.is_builtin() { NodeKind::Builtin } else { NodeKind::User }, c.rules.len()))
+            .collect();
+        let mut edges: Vec<Edge> = Vec::new();
+        for (from, chain) in table.chains.iter().enumerate() {
+            for (i, rule) in chain.rules.iter().enumerate() {
+                let Some(target) = &rule.target else { continue };
+                let to = match table.resolve(target) {
+                    TargetKind::Chain => table.chains.iter().position(|c| c.name == target.name),
+                    TargetKind::MissingChain => Some(
+                        match nodes.iter().position(|n| n.chain == target.name) {
+                            Some(n) => n,
+                            None => {
+                                nodes.push(node(&target.name, NodeKind::Missing, 0));
+                                nodes.len() - 1
+                            }
+                        },
+                    ),
+                    TargetKind::Verdict | TargetKind::Extension => None,
+                };
+                let Some(to) = to else { continue };
+                match edges.iter_mut().find(|e| e.from == from && e.to == to && e.goto == target.goto) {
+                    Some(edge) => edge.rules.push(i + 1),
+                    None => edges.push(Edge { from, to, rules: vec![i + 1], goto: target.goto }),
+                }
+            }
+        }
+        let mut graph = ChainGraph {
+            table: table.name.clone(),
+            nodes,
+            edges,
+            width: 0.0,
+            height: 0.0,
+        };
+        graph.layout();
+        graph
+    }
+
+    /// The SVG path of an edge: a horizontal S-curve from the right side of its source to the
+    /// left side of its target (or a loop round the right when it points backwards).
+    pub fn edge_path(&self, edge: &Edge) -> String {
+        let (a, b) = (&self.nodes[edge.from], &self.nodes[edge.to]);
+        let (x1, y1) = (a.x + a.width, a.y + a.height / 2.0);
+        let (x2, y2) = (b.x, b.y + b.height / 2.0);
+        if x2 > x1 {
+            let bend = (x2 - x1) / 2.0;
+            format!("M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}", x1 + bend, x2 - bend)
+        } else {
+            let (bx2, reach) = (b.x + b.width, COLUMN_GAP / 2.0);
+            format!(
+                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {bx2:.1},{y2:.1}",
+                x1 + reach,
+                bx2 + reach
+            )
+        }
+    }
+
+    fn layout(&mut self) {
+        let n = self.nodes.len();
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in self.edges.iter().filter(|e| e.from != e.to) {
+            preds[e.to].push(e.from);
+            succs[e.from].push(e.to);
+        }
+        // Longest-path layering by Kahn's algorithm; iptables forbids loops, but a paste may
+        // still hold one, so a node stuck in a cycle is released in declaration order.
+        let mut indegree: Vec<usize> = preds.iter().map(Vec::len).collect();
+        let mut layer = vec![0usize; n];
+        let mut done = vec![false; n];
+        let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indegree[v] == 0).collect();
+        let mut finished = 0;
+        while finished < n {
+            let v = match queue.pop_front() {
+                Some(v) => v,
+                None => match (0..n).find(|&v| !done[v]) {
+                    Some(v) => v,
+                    None => break,
+                },
+            };
+            if done[v] {
+                continue;
+            }
+            done[v] = true;
+            finished += 1;
+            for &s in &succs[v] {
+                if !done[s] {
+                    layer[s] = layer[s].max(layer[v] + 1);
+                    indegree[s] -= 1;
+                    if indegree[s] == 0 {
+                        queue.push_back(s);
+                    }
+                }
+            }
+        }
+        let layers = layer.iter().max().map_or(0, |m| m + 1);
+        let mut columns: Vec<Vec<usize>> = vec![Vec::new(); layers];
+        for v in 0..n {
+            self.nodes[v].layer = layer[v];
+            columns[layer[v]].push(v);
+        }
+        // Column 0: hooks in packet order; later columns: by the mean row of their callers.
+        let mut row = vec![0.0f64; n];
+        for (c, column) in columns.iter_mut().enumerate() {
+            if c == 0 {
+                column.sort_by_key(|&v| {
+                    let hook = BUILTIN_CHAINS.iter().position(|h| *h == self.nodes[v].chain);
+                    (hook.unwrap_or(BUILTIN_CHAINS.len()), v)
+                });
+            } else {
+                let key = |v: usize| {
+                    let p = &preds[v];
+                    if p.is_empty() { f64::MAX } else { p.iter().map(|&u| row[u]).sum::<f64>() / p.len() as f64 }
+                };
+                column.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
+            }
+            for (r, &v) in column.iter().enumerate() {
+                row[v] = r as f64;
+            }
+        }
+        let mut x = MARGIN;
+        let mut height: f64 = 0.0;
+        for column in &columns {
+            let width = column.iter().map(|&v| self.nodes[v].width).fold(0.0, f64::max);
+            for (r, &v) in column.iter().enumerate() {
+                let node = &mut self.nodes[v];
+                node.x = x;
+                node.y = MARGIN + r as f64 * (NODE_HEIGHT + ROW_GAP);
+                height = height.max(node.y + NODE_HEIGHT);
+            }
+            x += width + COLUMN_GAP;
+        }
+        self.width = (x - COLUMN_GAP + MARGIN).max(2.0 * MARGIN);
+        self.height = height + MARGIN;
+    }
+}
+
+fn node(chain: &str, kind: NodeKind, rules: usize) -> Node {
+    Node {
+        chain: chain.to_string(),
+        kind,
+        rules,
+        layer: 0,
+        x: 0.0,
+        y: 0.0,
+        width: chain.chars().count() as f64 * CHAR_WIDTH + NODE_PADDING,
+        height: NODE_HEIGHT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn graph(text: &str) -> ChainGraph {
+        ChainGraph::of(&parse(text).ruleset.tables[0])
+    }
+
+    #[test]
+    fn chains_are_layered_by_longest_jump_path() {
+        let g = graph("*nat\n:PREROUTING ACCEPT\n:A -\n:B -\n-A PREROUTING -j A\n-A PREROUTING -j B\n-A A -j B\n-A B -j MASQUERADE\nCOMMIT\n");
+        let layer = |name: &str| g.nodes.iter().find(|n| n.chain == name).map(|n| n.layer);
+        assert_eq!((layer("PREROUTING"), layer("A"), layer("B")), (Some(0), Some(1), Some(2)));
+        assert_eq!(g.edges.len(), 3);
+        assert!(g.nodes.iter().all(|n| n.x + n.width <= g.width && n.y + n.height <= g.height));
+    }
+
+    #[test]
+    fn repeated_jumps_merge_and_missing_chains_appear() {
+        let g = graph("*nat\n:OUTPUT ACCEPT\n-A OUTPUT -p tcp -j KUBE-SEP-X\n-A OUTPUT -p udp -j KUBE-SEP-X\nCOMMIT\n");
+        assert_eq!(g.edges.len(), 1);
+        assert_eq!(g.edges[0].rules, [1, 2]);
+        assert_eq!(g.nodes[1].kind, NodeKind::Missing);
+    }
+
+    #[test]
+    fn a_loop_still_lays_out() {
+        let g = graph("*filter\n:A -\n:B -\n-A A -j B\n-A B -j A\nCOMMIT\n");
+        assert_eq!(g.nodes.len(), 2);
+        assert!(g.edge_path(&g.edges[1]).starts_with('M'));
+    }
+}

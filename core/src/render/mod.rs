@@ -1,0 +1,5 @@
+//! Pictures of the analysis, shared by the app and the CLI: layouts as plain data, and writers
+//! that turn them into SVG (and later Mermaid and DOT).
+
+pub mod graph;
+pub mod svg;
