@@ -104,7 +104,11 @@ impl Diagnostic {
 
 /// Control characters would garble a terminal; show them as the replacement character.
 fn printable(c: char) -> char {
-    if c.is_control() && c != '\t' { '\u{fffd}' } else { c }
+    if c.is_control() && c != '\t' {
+        '\u{fffd}'
+    } else {
+        c
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,13 @@ pub struct TableCount {
 
 impl Summary {
     pub fn of(parsed: &Parsed) -> Self {
-        let count = |s| parsed.diagnostics.iter().filter(|d| d.severity == s).count();
+        let count = |s| {
+            parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == s)
+                .count()
+        };
         Summary {
             format: parsed.format.as_str(),
             tables: parsed

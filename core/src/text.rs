@@ -55,7 +55,9 @@ impl LineIndex {
 
     /// 0-based line number holding `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 
     /// Byte offset where 0-based `line` starts.
@@ -102,8 +104,14 @@ mod tests {
         let y = text.find('y').unwrap_or_default();
         assert_eq!(index.line_col(text, 0), LineCol { line: 1, column: 1 });
         assert_eq!(index.line_col(text, y), LineCol { line: 2, column: 4 });
-        assert_eq!(index.line_col_utf16(text, y), LineCol { line: 2, column: 5 });
-        assert_eq!(index.line_col(text, text.len()), LineCol { line: 3, column: 1 });
+        assert_eq!(
+            index.line_col_utf16(text, y),
+            LineCol { line: 2, column: 5 }
+        );
+        assert_eq!(
+            index.line_col(text, text.len()),
+            LineCol { line: 3, column: 1 }
+        );
     }
 
     #[test]

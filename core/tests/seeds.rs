@@ -18,7 +18,11 @@ fn seed(name: &str) -> String {
 fn counts(name: &str) -> (Format, Vec<(String, usize, usize)>, usize) {
     let parsed = parse(&seed(name));
     let summary = Summary::of(&parsed);
-    let tables = summary.tables.iter().map(|t| (t.name.clone(), t.chains, t.rules)).collect();
+    let tables = summary
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.chains, t.rules))
+        .collect();
     (parsed.format, tables, summary.errors)
 }
 
@@ -30,7 +34,11 @@ fn t(name: &str, chains: usize, rules: usize) -> (String, usize, usize) {
 fn kind_dump_counts() {
     assert_eq!(
         counts("kind-v1.23-iptables-v1.8.4.iptables-save"),
-        (Format::Save, vec![t("mangle", 7, 0), t("filter", 10, 13), t("nat", 29, 58)], 0)
+        (
+            Format::Save,
+            vec![t("mangle", 7, 0), t("filter", 10, 13), t("nat", 29, 58)],
+            0
+        )
     );
 }
 
@@ -52,8 +60,14 @@ fn bind_manual_dnat_dump_reads_rules_before_later_declarations() {
 
 #[test]
 fn fragments_are_read_as_the_nat_table() {
-    assert_eq!(counts("tutorial-clusterip-fragment.iptables-save"), (Format::Fragment, vec![t("nat", 5, 11)], 0));
-    assert_eq!(counts("tutorial-nodeport-fragment.iptables-save"), (Format::Fragment, vec![t("nat", 6, 14)], 0));
+    assert_eq!(
+        counts("tutorial-clusterip-fragment.iptables-save"),
+        (Format::Fragment, vec![t("nat", 5, 11)], 0)
+    );
+    assert_eq!(
+        counts("tutorial-nodeport-fragment.iptables-save"),
+        (Format::Fragment, vec![t("nat", 6, 14)], 0)
+    );
 }
 
 /// Every seed, whatever its format: no panic, every diagnostic inside the text and on
@@ -61,7 +75,11 @@ fn fragments_are_read_as_the_nat_table() {
 #[test]
 fn every_seed_loads_and_reports_what_it_did_not_read() {
     let mut names: Vec<_> = std::fs::read_dir(seeds_dir())
-        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.retain(|n| n != "README.md");
     names.sort();
@@ -70,11 +88,24 @@ fn every_seed_loads_and_reports_what_it_did_not_read() {
         let text = seed(&name);
         let parsed = parse(&text);
         for d in &parsed.diagnostics {
-            assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{name}: {d:?}");
-            assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{name}: {d:?}");
+            assert!(
+                d.span.start <= d.span.end && d.span.end <= text.len(),
+                "{name}: {d:?}"
+            );
+            assert!(
+                text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end),
+                "{name}: {d:?}"
+            );
         }
         let read_rules: usize = parsed.ruleset.tables.iter().map(|t| t.rule_count()).sum();
-        let reported = parsed.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        assert!(read_rules + reported > 0, "{name}: nothing read and nothing reported");
+        let reported = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        assert!(
+            read_rules + reported > 0,
+            "{name}: nothing read and nothing reported"
+        );
     }
 }

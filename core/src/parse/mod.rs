@@ -53,10 +53,14 @@ pub fn parse(text: &str) -> Parsed {
             format: Format::Empty,
             ruleset: Ruleset::default(),
             diagnostics: vec![
-                Diagnostic::info("empty-input", Span::new(0, text.len()), "nothing to analyse")
-                    .with_help(
-                        "paste the output of `iptables-save` (or `iptables-save -c`) from a node",
-                    ),
+                Diagnostic::info(
+                    "empty-input",
+                    Span::new(0, text.len()),
+                    "nothing to analyse",
+                )
+                .with_help(
+                    "paste the output of `iptables-save` (or `iptables-save -c`) from a node",
+                ),
             ],
         };
     }

@@ -11,7 +11,7 @@ use nom::{IResult, Parser};
 use super::words::split_words;
 use super::{Format, Parsed};
 use crate::diag::Diagnostic;
-use crate::model::{Chain, Counters, Rule, Ruleset, Table, TargetKind, Target, Token};
+use crate::model::{Chain, Counters, Rule, Ruleset, Table, Target, TargetKind, Token};
 use crate::text::Span;
 
 /// One line of a save dump, as the grammar sees it.
@@ -38,7 +38,11 @@ fn word(i: &str) -> IResult<&str, &str> {
 
 fn counters(i: &str) -> IResult<&str, Counters> {
     map(
-        delimited(char('['), separated_pair(dec_u64, char(':'), dec_u64), char(']')),
+        delimited(
+            char('['),
+            separated_pair(dec_u64, char(':'), dec_u64),
+            char(']'),
+        ),
         |(packets, bytes)| Counters { packets, bytes },
     )
     .parse(i)
@@ -379,17 +383,24 @@ fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
     let dump = table.header.is_some();
     let mut missing: Vec<(&str, Span, usize)> = Vec::new();
     for chain in &table.chains {
-        if dump && chain.declared.is_none() {
-            if let Some(first) = chain.rules.first() {
-                diagnostics.push(
-                    Diagnostic::warning(
-                        "undeclared-chain",
-                        first.span,
-                        format!("rules are appended to chain `{}`, which this table never declares", chain.name),
-                    )
-                    .with_help(format!("iptables-restore needs a `:{} - [0:0]` line before its rules", chain.name)),
-                );
-            }
+        if dump
+            && chain.declared.is_none()
+            && let Some(first) = chain.rules.first()
+        {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "undeclared-chain",
+                    first.span,
+                    format!(
+                        "rules are appended to chain `{}`, which this table never declares",
+                        chain.name
+                    ),
+                )
+                .with_help(format!(
+                    "iptables-restore needs a `:{} - [0:0]` line before its rules",
+                    chain.name
+                )),
+            );
         }
         for target in chain.rules.iter().filter_map(|r| r.target.as_ref()) {
             if table.resolve(target) == TargetKind::MissingChain {
@@ -401,12 +412,18 @@ fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for (name, span, uses) in missing {
-        let times = if uses == 1 { "once".to_string() } else { format!("{uses} times") };
+        let times = if uses == 1 {
+            "once".to_string()
+        } else {
+            format!("{uses} times")
+        };
         diagnostics.push(
             Diagnostic::warning(
                 "missing-chain",
                 span,
-                format!("`{name}` is jumped to ({times}) but is not in the paste; its rules are unknown"),
+                format!(
+                    "`{name}` is jumped to ({times}) but is not in the paste; its rules are unknown"
+                ),
             )
             .with_help("paste the chain too, or the whole `iptables-save` output"),
         );
@@ -416,7 +433,16 @@ fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
 /// Which table headerless rules most likely came from, and why.
 fn guess_table(table: &Table) -> (&'static str, &'static str) {
     const NAT_TARGETS: &[&str] = &["DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"];
-    const NAT_CHAINS: &[&str] = &["KUBE-SVC-", "KUBE-SEP-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-", "KUBE-MARK-MASQ", "KUBE-POSTROUTING"];
+    const NAT_CHAINS: &[&str] = &[
+        "KUBE-SVC-",
+        "KUBE-SEP-",
+        "KUBE-SVL-",
+        "KUBE-EXT-",
+        "KUBE-FW-",
+        "KUBE-XLB-",
+        "KUBE-MARK-MASQ",
+        "KUBE-POSTROUTING",
+    ];
     let nat_target = table
         .chains
         .iter()
@@ -424,7 +450,9 @@ fn guess_table(table: &Table) -> (&'static str, &'static str) {
         .filter_map(|r| r.target.as_ref())
         .any(|t| NAT_TARGETS.contains(&t.name.as_str()));
     let nat_chain = table.chains.iter().any(|c| {
-        NAT_CHAINS.iter().any(|p| c.name.starts_with(p)) || c.name == "PREROUTING" || c.name == "POSTROUTING"
+        NAT_CHAINS.iter().any(|p| c.name.starts_with(p))
+            || c.name == "PREROUTING"
+            || c.name == "POSTROUTING"
     });
     if nat_target {
         ("nat", "they use NAT targets")
@@ -447,18 +475,28 @@ mod tests {
             Ok(Line::Chain {
                 name: "PREROUTING",
                 policy: "ACCEPT",
-                counters: Some(Counters { packets: 2754, bytes: 238511 })
+                counters: Some(Counters {
+                    packets: 2754,
+                    bytes: 238511
+                })
             })
         );
         assert_eq!(
             line(":KUBE-X -").map(|r| r.1),
-            Ok(Line::Chain { name: "KUBE-X", policy: "-", counters: None })
+            Ok(Line::Chain {
+                name: "KUBE-X",
+                policy: "-",
+                counters: None
+            })
         );
         assert_eq!(line("COMMIT").map(|r| r.1), Ok(Line::Commit));
         assert_eq!(
             line("[5:300] -A X -j ACCEPT").map(|r| r.1),
             Ok(Line::Command {
-                counters: Some(Counters { packets: 5, bytes: 300 }),
+                counters: Some(Counters {
+                    packets: 5,
+                    bytes: 300
+                }),
                 command: "-A X -j ACCEPT"
             })
         );
@@ -467,9 +505,15 @@ mod tests {
 
     #[test]
     fn rules_split_into_matches_and_target() {
-        let parsed = parse("*nat\n:X - [0:0]\n-A X -p tcp -j DNAT --to-destination 10.0.0.1:53\nCOMMIT\n", false);
+        let parsed = parse(
+            "*nat\n:X - [0:0]\n-A X -p tcp -j DNAT --to-destination 10.0.0.1:53\nCOMMIT\n",
+            false,
+        );
         let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
-        let target = rule.target.as_ref().map(|t| (t.name.as_str(), t.args.len()));
+        let target = rule
+            .target
+            .as_ref()
+            .map(|t| (t.name.as_str(), t.args.len()));
         assert_eq!(target, Some(("DNAT", 2)));
         assert_eq!(rule.args.len(), 2);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
@@ -477,7 +521,10 @@ mod tests {
 
     #[test]
     fn insert_places_the_rule_first() {
-        let parsed = parse("*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n", false);
+        let parsed = parse(
+            "*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n",
+            false,
+        );
         let names: Vec<_> = parsed.ruleset.tables[0].chains[0]
             .rules
             .iter()

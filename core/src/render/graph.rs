@@ -70,7 +70,17 @@ impl ChainGraph {
         let mut nodes: Vec<Node> = table
             .chains
             .iter()
-            .map(|c| node(&c.name, if c.is_builtin() { NodeKind::Builtin } else { NodeKind::User }, c.rules.len()))
+            .map(|c| {
+                node(
+                    &c.name,
+                    if c.is_builtin() {
+                        NodeKind::Builtin
+                    } else {
+                        NodeKind::User
+                    },
+                    c.rules.len(),
+                )
+            })
             .collect();
         let mut edges: Vec<Edge> = Vec::new();
         for (from, chain) in table.chains.iter().enumerate() {
@@ -78,21 +88,29 @@ impl ChainGraph {
                 let Some(target) = &rule.target else { continue };
                 let to = match table.resolve(target) {
                     TargetKind::Chain => table.chains.iter().position(|c| c.name == target.name),
-                    TargetKind::MissingChain => Some(
-                        match nodes.iter().position(|n| n.chain == target.name) {
+                    TargetKind::MissingChain => {
+                        Some(match nodes.iter().position(|n| n.chain == target.name) {
                             Some(n) => n,
                             None => {
                                 nodes.push(node(&target.name, NodeKind::Missing, 0));
                                 nodes.len() - 1
                             }
-                        },
-                    ),
+                        })
+                    }
                     TargetKind::Verdict | TargetKind::Extension => None,
                 };
                 let Some(to) = to else { continue };
-                match edges.iter_mut().find(|e| e.from == from && e.to == to && e.goto == target.goto) {
+                match edges
+                    .iter_mut()
+                    .find(|e| e.from == from && e.to == to && e.goto == target.goto)
+                {
                     Some(edge) => edge.rules.push(i + 1),
-                    None => edges.push(Edge { from, to, rules: vec![i + 1], goto: target.goto }),
+                    None => edges.push(Edge {
+                        from,
+                        to,
+                        rules: vec![i + 1],
+                        goto: target.goto,
+                    }),
                 }
             }
         }
@@ -115,7 +133,11 @@ impl ChainGraph {
         let (x2, y2) = (b.x, b.y + b.height / 2.0);
         if x2 > x1 {
             let bend = (x2 - x1) / 2.0;
-            format!("M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}", x1 + bend, x2 - bend)
+            format!(
+                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
+                x1 + bend,
+                x2 - bend
+            )
         } else {
             let (bx2, reach) = (b.x + b.width, COLUMN_GAP / 2.0);
             format!(
@@ -139,7 +161,8 @@ impl ChainGraph {
         let mut indegree: Vec<usize> = preds.iter().map(Vec::len).collect();
         let mut layer = vec![0usize; n];
         let mut done = vec![false; n];
-        let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indegree[v] == 0).collect();
+        let mut queue: std::collections::VecDeque<usize> =
+            (0..n).filter(|&v| indegree[v] == 0).collect();
         let mut finished = 0;
         while finished < n {
             let v = match queue.pop_front() {
@@ -175,13 +198,19 @@ impl ChainGraph {
         for (c, column) in columns.iter_mut().enumerate() {
             if c == 0 {
                 column.sort_by_key(|&v| {
-                    let hook = BUILTIN_CHAINS.iter().position(|h| *h == self.nodes[v].chain);
+                    let hook = BUILTIN_CHAINS
+                        .iter()
+                        .position(|h| *h == self.nodes[v].chain);
                     (hook.unwrap_or(BUILTIN_CHAINS.len()), v)
                 });
             } else {
                 let key = |v: usize| {
                     let p = &preds[v];
-                    if p.is_empty() { f64::MAX } else { p.iter().map(|&u| row[u]).sum::<f64>() / p.len() as f64 }
+                    if p.is_empty() {
+                        f64::MAX
+                    } else {
+                        p.iter().map(|&u| row[u]).sum::<f64>() / p.len() as f64
+                    }
                 };
                 column.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
             }
@@ -192,7 +221,10 @@ impl ChainGraph {
         let mut x = MARGIN;
         let mut height: f64 = 0.0;
         for column in &columns {
-            let width = column.iter().map(|&v| self.nodes[v].width).fold(0.0, f64::max);
+            let width = column
+                .iter()
+                .map(|&v| self.nodes[v].width)
+                .fold(0.0, f64::max);
             for (r, &v) in column.iter().enumerate() {
                 let node = &mut self.nodes[v];
                 node.x = x;
@@ -230,16 +262,27 @@ mod tests {
 
     #[test]
     fn chains_are_layered_by_longest_jump_path() {
-        let g = graph("*nat\n:PREROUTING ACCEPT\n:A -\n:B -\n-A PREROUTING -j A\n-A PREROUTING -j B\n-A A -j B\n-A B -j MASQUERADE\nCOMMIT\n");
+        let g = graph(
+            "*nat\n:PREROUTING ACCEPT\n:A -\n:B -\n-A PREROUTING -j A\n-A PREROUTING -j B\n-A A -j B\n-A B -j MASQUERADE\nCOMMIT\n",
+        );
         let layer = |name: &str| g.nodes.iter().find(|n| n.chain == name).map(|n| n.layer);
-        assert_eq!((layer("PREROUTING"), layer("A"), layer("B")), (Some(0), Some(1), Some(2)));
+        assert_eq!(
+            (layer("PREROUTING"), layer("A"), layer("B")),
+            (Some(0), Some(1), Some(2))
+        );
         assert_eq!(g.edges.len(), 3);
-        assert!(g.nodes.iter().all(|n| n.x + n.width <= g.width && n.y + n.height <= g.height));
+        assert!(
+            g.nodes
+                .iter()
+                .all(|n| n.x + n.width <= g.width && n.y + n.height <= g.height)
+        );
     }
 
     #[test]
     fn repeated_jumps_merge_and_missing_chains_appear() {
-        let g = graph("*nat\n:OUTPUT ACCEPT\n-A OUTPUT -p tcp -j KUBE-SEP-X\n-A OUTPUT -p udp -j KUBE-SEP-X\nCOMMIT\n");
+        let g = graph(
+            "*nat\n:OUTPUT ACCEPT\n-A OUTPUT -p tcp -j KUBE-SEP-X\n-A OUTPUT -p udp -j KUBE-SEP-X\nCOMMIT\n",
+        );
         assert_eq!(g.edges.len(), 1);
         assert_eq!(g.edges[0].rules, [1, 2]);
         assert_eq!(g.nodes[1].kind, NodeKind::Missing);

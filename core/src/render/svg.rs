@@ -26,7 +26,11 @@ pub fn chain_graph(graph: &ChainGraph) -> String {
             "{} → {} (rule {})",
             graph.nodes[edge.from].chain,
             graph.nodes[edge.to].chain,
-            edge.rules.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            edge.rules
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let _ = write!(
             out,

@@ -1,0 +1,70 @@
+//! `chainlens check` as a user runs it: the built binary on real seed files.
+
+use std::process::Command;
+
+fn chainlens(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainlens"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the chainlens binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+const KIND: &str = "../../shared/fixtures/seeds/kind-v1.23-iptables-v1.8.4.iptables-save";
+
+#[test]
+fn check_prints_counts() {
+    let (code, out) = chainlens(&["check", KIND]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.trim_end().ends_with(
+            "iptables-save: 3 tables, 46 chains, 71 rules, 0 diagnostics (mangle 7/0, filter 10/13, nat 29/58)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_json_has_tables_and_positions() {
+    let (code, out) = chainlens(&["check", "--json", KIND]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["format"], "iptables-save");
+    assert_eq!(v["tables"][2]["name"], "nat");
+    assert_eq!(v["tables"][2]["chains"], 29);
+    assert_eq!(v["tables"][2]["rules"], 58);
+}
+
+#[test]
+fn errors_exit_1_with_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("chainlens-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("bad.rules");
+    std::fs::write(
+        &file,
+        "*filter\n:INPUT ACCEPT [0:0]\n  what is this\nCOMMIT\n",
+    )
+    .expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let (code, out) = chainlens(&["check", "--json", &path]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["diagnostics"][0]["code"], "unknown-line");
+    assert_eq!(
+        (
+            v["diagnostics"][0]["line"].as_u64(),
+            v["diagnostics"][0]["column"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    let (_, text) = chainlens(&["check", &path]);
+    assert!(
+        text.contains("3 |   what is this\n  |   ^^^^^^^^^^^^"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,62 @@
+// Shared test set-up: a page object for the app, and guards that fail any test whose page
+// reaches outside 127.0.0.1 or logs a console error.
+import { test as base, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const seeds = new URL('../../shared/fixtures/seeds/', import.meta.url);
+
+/** The text of a seed fixture from ../shared/fixtures/seeds. */
+export function seed(name) {
+  return readFileSync(fileURLToPath(new URL(name, seeds)), 'utf8');
+}
+
+export class ChainlensPage {
+  constructor(page) {
+    this.page = page;
+    this.input = page.getByTestId('rules-input');
+    this.summary = page.getByTestId('summary');
+    this.diagnostics = page.getByTestId('diagnostics');
+    this.graph = page.getByTestId('chain-graph');
+  }
+
+  async open() {
+    await this.page.goto('/');
+    await expect(this.summary).toBeVisible();
+  }
+
+  async paste(text) {
+    await this.input.fill(text);
+  }
+
+  /** The `chains`/`rules` counts shown for one table, or null when the table is absent. */
+  async tableCounts(name) {
+    const el = this.summary.locator(`[data-table="${name}"]`);
+    if ((await el.count()) === 0) return null;
+    return { chains: Number(await el.getAttribute('data-chains')), rules: Number(await el.getAttribute('data-rules')) };
+  }
+
+  node(chain) {
+    return this.graph.locator(`[data-testid="chain-node"][data-chain="${chain}"]`);
+  }
+}
+
+export const test = base.extend({
+  app: async ({ page }, use) => {
+    const outside = [];
+    const consoleErrors = [];
+    await page.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' || url.protocol === 'data:') return route.continue();
+      outside.push(url.href);
+      return route.abort();
+    });
+    page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await use(new ChainlensPage(page));
+    expect(outside, 'requests outside 127.0.0.1').toEqual([]);
+    expect(consoleErrors, 'console errors').toEqual([]);
+  },
+});
+
+export { expect };
