@@ -56,9 +56,16 @@ fn wasm_bindgen_cli() -> Result<(), String> {
     }
     eprintln!("xtask: installing wasm-bindgen-cli {wanted} (about 5 minutes on 2 cores)");
     // Not --locked: the CLI's own lockfile pins a crate version the registry no longer serves.
+    // --force: cargo may still list the package as installed after its binary went away.
     run(
         "cargo",
-        &["install", "wasm-bindgen-cli", "--version", &wanted],
+        &[
+            "install",
+            "--force",
+            "wasm-bindgen-cli",
+            "--version",
+            &wanted,
+        ],
     )
 }
 
