@@ -3,12 +3,14 @@
 import { test as base, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const seeds = new URL('../../shared/fixtures/seeds/', import.meta.url);
+// `cargo xtask test` passes CHAINLENS_SHARED; otherwise `shared/` sits beside the repository.
+const shared = process.env.CHAINLENS_SHARED ?? fileURLToPath(new URL('../../shared/', import.meta.url));
 
-/** The text of a seed fixture from ../shared/fixtures/seeds. */
+/** The text of a seed fixture from shared/fixtures/seeds. */
 export function seed(name) {
-  return readFileSync(fileURLToPath(new URL(name, seeds)), 'utf8');
+  return readFileSync(join(shared, 'fixtures', 'seeds', name), 'utf8');
 }
 
 export class ChainlensPage {

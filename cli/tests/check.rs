@@ -14,11 +14,19 @@ fn chainlens(args: &[&str]) -> (i32, String) {
     )
 }
 
-const KIND: &str = "../../shared/fixtures/seeds/kind-v1.23-iptables-v1.8.4.iptables-save";
+/// A seed fixture from `$CHAINLENS_SHARED` (set by `cargo xtask test`), else `shared/` beside
+/// the repository.
+fn seed(name: &str) -> String {
+    let shared = std::env::var("CHAINLENS_SHARED")
+        .unwrap_or_else(|_| format!("{}/../../shared", env!("CARGO_MANIFEST_DIR")));
+    format!("{shared}/fixtures/seeds/{name}")
+}
+
+const KIND: &str = "kind-v1.23-iptables-v1.8.4.iptables-save";
 
 #[test]
 fn check_prints_counts() {
-    let (code, out) = chainlens(&["check", KIND]);
+    let (code, out) = chainlens(&["check", &seed(KIND)]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.trim_end().ends_with(
@@ -30,7 +38,7 @@ fn check_prints_counts() {
 
 #[test]
 fn check_json_has_tables_and_positions() {
-    let (code, out) = chainlens(&["check", "--json", KIND]);
+    let (code, out) = chainlens(&["check", "--json", &seed(KIND)]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert_eq!(v["format"], "iptables-save");

@@ -5,8 +5,16 @@ use std::path::PathBuf;
 
 use chainlens_core::{Format, Severity, Summary, parse};
 
+/// `$CHAINLENS_SHARED` (set by `cargo xtask test`), else `shared/` beside the repository.
+fn shared() -> PathBuf {
+    std::env::var_os("CHAINLENS_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        PathBuf::from,
+    )
+}
+
 fn seeds_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/seeds")
+    shared().join("fixtures/seeds")
 }
 
 fn seed(name: &str) -> String {

@@ -44,6 +44,21 @@ pub fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// The shared test data (`shared/`, with `fixtures/seeds/`): `$CHAINLENS_SHARED` if set, else
+/// the nearest `shared/` beside the repository or one of its ancestors.
+pub fn shared_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("CHAINLENS_SHARED") {
+        return Ok(PathBuf::from(dir));
+    }
+    root()
+        .ancestors()
+        .map(|a| a.join("shared"))
+        .find(|s| s.join("fixtures/seeds").is_dir())
+        .ok_or_else(|| {
+            "cannot find the shared test data: put `shared/` beside the repository or set CHAINLENS_SHARED=/path/to/shared".into()
+        })
+}
+
 /// Runs a command in the repository root, echoing it, and fails with its exit status.
 pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
     eprintln!("$ {program} {}", args.join(" "));

@@ -2,6 +2,7 @@
 //! `N passed, N failed` over all suites. Exits non-zero if anything failed.
 
 use std::io::{BufRead as _, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::{bundle, root, run as run_cmd, serve, setup};
@@ -51,6 +52,10 @@ pub fn run() -> Result<(), String> {
     let started = std::time::Instant::now();
     setup::web_tools()?;
     setup::browser()?;
+    // Every suite reads the shared fixtures through this one variable.
+    let shared = crate::shared_dir()?;
+    eprintln!("xtask: shared test data at {}", shared.display());
+
     let mut tally = Tally::default();
     tally.check(
         "rustfmt",
@@ -71,7 +76,7 @@ pub fn run() -> Result<(), String> {
             ],
         ),
     );
-    tally.suite("native tests", cargo_tests());
+    tally.suite("native tests", cargo_tests(&shared));
     tally.check(
         "core builds for wasm32",
         run_cmd(
@@ -90,7 +95,7 @@ pub fn run() -> Result<(), String> {
     let bundled = bundle.is_ok();
     tally.check("release bundle", bundle.map(|_| ()));
     if bundled {
-        tally.suite("e2e (Playwright, Chromium)", e2e());
+        tally.suite("e2e (Playwright, Chromium)", e2e(&shared));
     } else {
         tally
             .lines
@@ -112,10 +117,11 @@ pub fn run() -> Result<(), String> {
 }
 
 /// Runs the workspace's native tests, echoing their output, and adds up their result lines.
-fn cargo_tests() -> Result<(usize, usize), String> {
-    eprintln!("$ cargo test --workspace --exclude chainlens-app");
+fn cargo_tests(shared: &Path) -> Result<(usize, usize), String> {
+    eprintln!("$ cargo test --no-fail-fast --workspace --exclude chainlens-app");
     let mut child = Command::new("cargo")
-        .args(["test", "--workspace", "--exclude", "chainlens-app"])
+        .args(["test", "--no-fail-fast", "--workspace", "--exclude", "chainlens-app"])
+        .env("CHAINLENS_SHARED", shared)
         .current_dir(root())
         .stdout(Stdio::piped())
         .spawn()
@@ -153,7 +159,7 @@ fn count(line: &str, word: &str) -> usize {
 }
 
 /// Serves `dist/` on a free loopback port and runs the Playwright suite against it.
-fn e2e() -> Result<(usize, usize), String> {
+fn e2e(shared: &Path) -> Result<(usize, usize), String> {
     let (url, _server) = serve::start(0)?;
     let report = root().join("target/e2e-results.json");
     let _ = std::fs::remove_file(&report);
@@ -162,6 +168,7 @@ fn e2e() -> Result<(usize, usize), String> {
         .args(["test", "--config", "e2e/playwright.config.mjs"])
         .env("BASE_URL", &url)
         .env("E2E_JSON", &report)
+        .env("CHAINLENS_SHARED", shared)
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot start playwright: {e}"))?;
