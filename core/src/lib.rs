@@ -5,8 +5,10 @@
 //! its inputs and the crate builds for `wasm32-unknown-unknown`.
 
 pub mod diag;
+pub mod ext;
 pub mod model;
 pub mod parse;
+pub mod print;
 pub mod render;
 pub mod summary;
 pub mod text;

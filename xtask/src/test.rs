@@ -120,7 +120,13 @@ pub fn run() -> Result<(), String> {
 fn cargo_tests(shared: &Path) -> Result<(usize, usize), String> {
     eprintln!("$ cargo test --no-fail-fast --workspace --exclude chainlens-app");
     let mut child = Command::new("cargo")
-        .args(["test", "--no-fail-fast", "--workspace", "--exclude", "chainlens-app"])
+        .args([
+            "test",
+            "--no-fail-fast",
+            "--workspace",
+            "--exclude",
+            "chainlens-app",
+        ])
         .env("CHAINLENS_SHARED", shared)
         .current_dir(root())
         .stdout(Stdio::piped())

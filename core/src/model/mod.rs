@@ -4,9 +4,14 @@
 //! by name. Whether a target names a chain or an extension is decided against the table, since
 //! dumps may jump to a chain before declaring it.
 
+pub mod values;
+
 use serde::Serialize;
 
+use crate::ext::matches::Match;
+use crate::ext::targets::Action;
 use crate::text::Span;
+use values::{Address, Interface, Negatable, Protocol};
 
 /// Everything read from one paste.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -48,24 +53,17 @@ impl Table {
     /// What `target` names in this table: a chain of it, a verdict, an extension, or a chain the
     /// paste never declared.
     pub fn resolve(&self, target: &Target) -> TargetKind {
-        let name = target.name.as_str();
-        if self.chain(name).is_some() {
-            TargetKind::Chain
-        } else if VERDICTS.contains(&name) {
-            TargetKind::Verdict
-        } else if EXTENSION_TARGETS.contains(&name) {
-            TargetKind::Extension
-        } else {
-            TargetKind::MissingChain
+        match target.action {
+            Action::Chain if self.chain(&target.name).is_some() => TargetKind::Chain,
+            Action::Chain => TargetKind::MissingChain,
+            Action::Accept | Action::Drop | Action::Return | Action::Queue => TargetKind::Verdict,
+            _ => TargetKind::Extension,
         }
     }
 }
 
-/// The built-in verdicts of `-j`.
-pub const VERDICTS: &[&str] = &["ACCEPT", "DROP", "RETURN", "QUEUE"];
-
-/// Target extensions chainlens knows by name (NETFILTER.md §2); anything else that is not a
-/// declared chain is taken for a chain missing from the paste.
+/// Target extensions iptables ships (NETFILTER.md §2); a `-j` name that is neither one of
+/// these nor a verdict is taken for a chain, missing from the paste if not declared.
 pub const EXTENSION_TARGETS: &[&str] = &[
     "AUDIT",
     "CHECKSUM",
@@ -149,19 +147,35 @@ pub struct Rule {
     /// The whole line the rule came from.
     pub span: Span,
     pub counters: Option<Counters>,
-    /// Match arguments as written, in order (everything but the target and its options).
-    pub args: Vec<Token>,
+    pub header: Header,
+    /// The `-m` matches, in order.
+    pub matches: Vec<Match>,
     pub target: Option<Target>,
+    /// False when part of the rule was not understood (a diagnostic says which); a simulator
+    /// must treat such a rule as undecided.
+    pub complete: bool,
 }
 
 impl Rule {
     /// The value of the `--comment` match, if the rule has one.
     pub fn comment(&self) -> Option<&str> {
-        self.args
-            .windows(2)
-            .find(|w| w[0].text == "--comment")
-            .map(|w| w[1].text.as_str())
+        self.matches.iter().find_map(|m| match m {
+            Match::Comment(c) => Some(c.as_str()),
+            _ => None,
+        })
     }
+}
+
+/// The options every rule has: `-s -d -i -o -p -f`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Header {
+    pub src: Option<Negatable<Address>>,
+    pub dst: Option<Negatable<Address>>,
+    pub in_iface: Option<Negatable<Interface>>,
+    pub out_iface: Option<Negatable<Interface>>,
+    pub protocol: Option<Negatable<Protocol>>,
+    /// `Some(false)` for `-f`, `Some(true)` for `! -f`.
+    pub fragment: Option<bool>,
 }
 
 /// One shell word of a rule, unquoted, with the span of its written form.
@@ -178,7 +192,7 @@ pub struct Target {
     /// `-g`: a goto, which does not return to the calling chain.
     pub goto: bool,
     pub span: Span,
-    pub args: Vec<Token>,
+    pub action: Action,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

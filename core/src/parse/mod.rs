@@ -1,6 +1,7 @@
 //! Text → model + diagnostics. Parsing never fails: whatever is not understood becomes a
 //! diagnostic pointing at it, and every other line is still read.
 
+mod rule;
 mod save;
 mod words;
 
@@ -10,6 +11,7 @@ use crate::diag::Diagnostic;
 use crate::model::Ruleset;
 use crate::text::Span;
 
+pub use rule::{ReadRule, read as read_rule};
 pub use words::split_words;
 
 /// What kind of paste the text was read as.
@@ -78,6 +80,23 @@ pub fn parse(text: &str) -> Parsed {
         );
     }
     parsed
+}
+
+/// Reads one rule written as iptables options (`-p tcp -m tcp --dport 80 -j ACCEPT`), outside
+/// any dump: for rule-syntax tests and for explaining a single rule.
+pub fn parse_rule(text: &str, v6: bool) -> (crate::model::Rule, Vec<Diagnostic>) {
+    let (words, problem) = split_words(text, 0);
+    let mut diagnostics: Vec<Diagnostic> = problem.into_iter().collect();
+    let read = rule::read(&words, v6, &mut diagnostics);
+    let rule = crate::model::Rule {
+        span: Span::new(0, text.len()),
+        counters: read.counters,
+        header: read.header,
+        matches: read.matches,
+        target: read.target,
+        complete: read.complete,
+    };
+    (rule, diagnostics)
 }
 
 /// `Some((control, total))` when too much of the text is control characters to be a paste of

@@ -11,7 +11,7 @@ use nom::{IResult, Parser};
 use super::words::split_words;
 use super::{Format, Parsed};
 use crate::diag::Diagnostic;
-use crate::model::{Chain, Counters, Rule, Ruleset, Table, Target, TargetKind, Token};
+use crate::model::{Chain, Counters, Rule, Ruleset, Table, TargetKind, Token};
 use crate::text::Span;
 
 /// One line of a save dump, as the grammar sees it.
@@ -83,6 +83,7 @@ pub(super) fn parse(text: &str, quiet_unknown: bool) -> Parsed {
     let mut reader = Reader {
         text,
         quiet_unknown,
+        v6: text.contains("ip6tables"),
         tables: Vec::new(),
         current: None,
         loose: None,
@@ -103,6 +104,8 @@ pub(super) fn parse(text: &str, quiet_unknown: bool) -> Parsed {
 struct Reader<'t> {
     text: &'t str,
     quiet_unknown: bool,
+    /// Read IPv6 spellings (an `ip6tables-save` dump).
+    v6: bool,
     tables: Vec<Table>,
     /// The table opened by the last `*table` line and not yet committed.
     current: Option<Table>,
@@ -255,38 +258,16 @@ impl Reader<'_> {
         }
     }
 
-    /// Splits a rule's words into match arguments and the `-j`/`-g` target with its options.
+    /// Reads a rule's words into its typed form.
     fn rule(&mut self, span: Span, counters: Option<Counters>, words: &[Token]) -> Rule {
-        let jump = words
-            .iter()
-            .position(|w| matches!(w.text.as_str(), "-j" | "--jump" | "-g" | "--goto"));
-        let (args, target) = match jump {
-            None => (words.to_vec(), None),
-            Some(j) => match words.get(j + 1) {
-                Some(name) => {
-                    let target = Target {
-                        name: name.text.clone(),
-                        goto: matches!(words[j].text.as_str(), "-g" | "--goto"),
-                        span: Span::new(words[j].span.start, name.span.end),
-                        args: words[j + 2..].to_vec(),
-                    };
-                    (words[..j].to_vec(), Some(target))
-                }
-                None => {
-                    self.diagnostics.push(Diagnostic::error(
-                        "missing-target",
-                        words[j].span,
-                        format!("`{}` needs a target name after it", words[j].text),
-                    ));
-                    (words[..j].to_vec(), None)
-                }
-            },
-        };
+        let read = super::rule::read(words, self.v6, &mut self.diagnostics);
         Rule {
             span,
-            counters,
-            args,
-            target,
+            counters: counters.or(read.counters),
+            header: read.header,
+            matches: read.matches,
+            target: read.target,
+            complete: read.complete,
         }
     }
 
@@ -466,6 +447,8 @@ fn guess_table(table: &Table) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext::targets::{Action, Nat};
+    use crate::model::values::Protocol;
 
     #[test]
     fn the_line_grammar() {
@@ -510,12 +493,21 @@ mod tests {
             false,
         );
         let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
-        let target = rule
-            .target
-            .as_ref()
-            .map(|t| (t.name.as_str(), t.args.len()));
-        assert_eq!(target, Some(("DNAT", 2)));
-        assert_eq!(rule.args.len(), 2);
+        let action = rule.target.as_ref().map(|t| &t.action);
+        let expected = Action::Dnat(Nat {
+            addrs: Some((
+                "10.0.0.1".parse().expect("ip"),
+                "10.0.0.1".parse().expect("ip"),
+            )),
+            ports: Some((53, 53)),
+            ..Nat::default()
+        });
+        assert_eq!(action, Some(&expected));
+        assert_eq!(
+            rule.header.protocol.as_ref().map(|p| p.value),
+            Some(Protocol::TCP)
+        );
+        assert!(rule.matches.is_empty());
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     }
 

@@ -1,0 +1,71 @@
+//! Extensions: the typed form of every `-m` match and `-j` target chainlens understands. Like
+//! iptables' own `extensions/`, each knows its options (how many arguments each takes), checks
+//! what must be present, and prints the form iptables-save prints. Anything else is kept as
+//! written in an `Unknown` variant, never dropped.
+
+pub mod matches;
+pub mod targets;
+
+/// What a rule's extensions may need to know about the rest of the rule.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuleContext {
+    /// The rule's `-p` protocol number, when given and not negated.
+    pub protocol: Option<u8>,
+}
+
+/// Prints a string argument the way `xtables_save_string` does: bare when it is a non-empty
+/// run of `[A-Za-z0-9_-]`, else double-quoted with `"`, `\` and `'` escaped.
+pub fn save_string(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\' | '\'') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A value printed as iptables does for marks: lower-case hex with `0x`.
+pub fn hex(v: u32) -> String {
+    format!("{v:#x}")
+}
+
+/// Arguments kept as written, printed back with quoting where needed.
+pub fn save_raw(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.chars().any(|c| c.is_whitespace() || c == '"') {
+                save_string(a)
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_quoted_like_iptables_save() {
+        assert_eq!(save_string("foo-bar_1"), "foo-bar_1");
+        assert_eq!(
+            save_string("default/kubernetes:https"),
+            "\"default/kubernetes:https\""
+        );
+        assert_eq!(save_string(""), "\"\"");
+        assert_eq!(save_string("a\"b'c\\"), "\"a\\\"b\\'c\\\\\"");
+    }
+}

@@ -1,0 +1,536 @@
+//! One rule's words → typed header, matches and target, the way iptables' own option parser
+//! reads them: `!` before an option (or, as iptables ≤ 1.4.11 accepted, before its value),
+//! `--opt=value`, glued short options (`-ptcp`), options claimed by the most recently loaded
+//! match that knows them, and `-m tcp`/`-m udp` loaded implicitly by `-p` as iptables does.
+
+use crate::diag::Diagnostic;
+use crate::ext::RuleContext;
+use crate::ext::matches::Match;
+use crate::ext::targets::Action;
+use crate::model::values::{Address, Cidr, Interface, Negatable, Protocol};
+use crate::model::{Counters, Header, Target, Token};
+use crate::text::Span;
+
+/// What a rule's words said.
+#[derive(Debug, Default)]
+pub struct ReadRule {
+    pub header: Header,
+    pub matches: Vec<Match>,
+    pub target: Option<Target>,
+    /// `-c P B` (`iptables -S -v`).
+    pub counters: Option<Counters>,
+    /// False when some part of the rule was not understood (see the diagnostics).
+    pub complete: bool,
+}
+
+/// Reads the words of a rule (after `-A CHAIN`). `v6` selects IPv6 spellings (REJECT types).
+pub fn read(words: &[Token], v6: bool, diagnostics: &mut Vec<Diagnostic>) -> ReadRule {
+    let mut reader = Reader {
+        words,
+        i: 0,
+        v6,
+        rule: ReadRule {
+            complete: true,
+            ..ReadRule::default()
+        },
+        owners: Vec::new(),
+        target_seen: Vec::new(),
+        diagnostics,
+    };
+    reader.run();
+    reader.finish()
+}
+
+struct Reader<'a, 'd> {
+    words: &'a [Token],
+    i: usize,
+    v6: bool,
+    rule: ReadRule,
+    /// Per match: the span from its `-m` and the options it was given.
+    owners: Vec<(Span, Vec<&'static str>)>,
+    target_seen: Vec<&'static str>,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl Reader<'_, '_> {
+    fn run(&mut self) {
+        let mut negated: Option<Span> = None;
+        while let Some(word) = self.words.get(self.i) {
+            self.i += 1;
+            if word.text == "!" {
+                if negated.replace(word.span).is_some() {
+                    self.error(
+                        word.span,
+                        "two `!` in a row",
+                        "write one `!` before the option it negates",
+                    );
+                }
+                continue;
+            }
+            let neg = negated.take().is_some();
+            let (opt, inline) = split_option(&word.text);
+            if !opt.starts_with('-') || opt == "-" {
+                self.error(
+                    word.span,
+                    format!("`{}` is not an option here", word.text),
+                    "options start with `-`; quote values that contain spaces",
+                );
+                continue;
+            }
+            self.option(word, opt, inline, neg);
+        }
+        if let Some(span) = negated {
+            self.error(
+                span,
+                "`!` at the end of the rule negates nothing",
+                "put `!` before the option it negates",
+            );
+        }
+    }
+
+    fn option(&mut self, word: &Token, opt: &str, inline: Option<String>, neg: bool) {
+        match opt {
+            "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
+                let Some((mut neg, value, span)) = self.value(word, inline, neg) else {
+                    return;
+                };
+                neg |= self.legacy_bang(&value, span);
+                let value = if value == "!" {
+                    self.next_word().map(|w| w.text.clone()).unwrap_or_default()
+                } else {
+                    value
+                };
+                let address = self.address(&value, span);
+                let slot = if opt.starts_with("-s") || opt.starts_with("--s") {
+                    &mut self.rule.header.src
+                } else {
+                    &mut self.rule.header.dst
+                };
+                *slot = Some(Negatable::new(neg, address));
+            }
+            "-i" | "--in-interface" | "-o" | "--out-interface" => {
+                let Some((neg, value, span)) = self.value(word, inline, neg) else {
+                    return;
+                };
+                let iface = match Interface::parse(&value) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        self.error(span, e, "Linux interface names have at most 15 characters");
+                        Interface(value)
+                    }
+                };
+                let slot = if opt == "-i" || opt == "--in-interface" {
+                    &mut self.rule.header.in_iface
+                } else {
+                    &mut self.rule.header.out_iface
+                };
+                *slot = Some(Negatable::new(neg, iface));
+            }
+            "-p" | "--protocol" => {
+                let Some((neg, value, span)) = self.value(word, inline, neg) else {
+                    return;
+                };
+                match Protocol::parse(&value) {
+                    Ok(Protocol(0)) if neg => self.error(
+                        span,
+                        "`! -p all` would never match",
+                        "leave out -p to match every protocol",
+                    ),
+                    Ok(p) => self.rule.header.protocol = Some(Negatable::new(neg, p)),
+                    Err(e) => self.error(
+                        span,
+                        e,
+                        "use a protocol name such as tcp, udp, icmp, or a number",
+                    ),
+                }
+            }
+            "-f" | "--fragment" => self.rule.header.fragment = Some(neg),
+            "-m" | "--match" => {
+                let Some((_, module, span)) = self.value(word, inline, false) else {
+                    return;
+                };
+                self.rule.matches.push(Match::load(&module));
+                self.owners
+                    .push((Span::new(word.span.start, span.end), Vec::new()));
+            }
+            "-j" | "--jump" | "-g" | "--goto" => {
+                let Some((_, name, span)) = self.value(word, inline, false) else {
+                    return;
+                };
+                if self.rule.target.is_some() {
+                    self.error(
+                        word.span,
+                        "a rule has one target; this second one was ignored",
+                        "remove one of the -j/-g options",
+                    );
+                    return;
+                }
+                let goto = opt == "-g" || opt == "--goto";
+                let action = if goto {
+                    Action::Chain
+                } else {
+                    Action::load(&name, false)
+                };
+                self.rule.target = Some(Target {
+                    name,
+                    goto,
+                    span: Span::new(word.span.start, span.end),
+                    action,
+                });
+            }
+            "-c" | "--set-counters" => {
+                let first = inline
+                    .or_else(|| self.next_word().map(|w| w.text.clone()))
+                    .unwrap_or_default();
+                // `-c P,B` (iptables ≥ 1.8) or `-c P B`.
+                let (packets, bytes) = match first.split_once(',') {
+                    Some((p, b)) => (Some(p.to_string()), Some(b.to_string())),
+                    None => (Some(first), self.next_word().map(|w| w.text.clone())),
+                };
+                match (
+                    packets.and_then(|p| p.parse().ok()),
+                    bytes.and_then(|b| b.parse().ok()),
+                ) {
+                    (Some(packets), Some(bytes)) => {
+                        self.rule.counters = Some(Counters { packets, bytes })
+                    }
+                    _ => self.error(
+                        word.span,
+                        "-c needs two numbers: packets and bytes",
+                        "write `-c PACKETS BYTES`",
+                    ),
+                }
+            }
+            _ => self.extension_option(word, opt, inline, neg),
+        }
+    }
+
+    /// An option of a match or the target.
+    fn extension_option(&mut self, word: &Token, opt: &str, inline: Option<String>, neg: bool) {
+        let in_target = self.rule.target.as_ref().and_then(|t| t.action.arity(opt));
+        if let Some(arity) = in_target {
+            let Some((args, end)) = self.args(word, inline, arity) else {
+                return;
+            };
+            let v6 = self.v6;
+            let result = self
+                .rule
+                .target
+                .as_mut()
+                .map_or(Ok(()), |t| t.action.apply(opt, neg, &args, v6));
+            self.record(result, Span::new(word.span.start, end));
+            if let Some(known) = static_name(opt) {
+                self.target_seen.push(known);
+            }
+            return;
+        }
+        let owner = self
+            .rule
+            .matches
+            .iter()
+            .rposition(|m| m.arity(opt).is_some());
+        let owner = owner.or_else(|| self.implicit_match(opt));
+        if let Some(m) = owner {
+            let arity = self.rule.matches[m].arity(opt).unwrap_or(0);
+            let Some((args, end)) = self.args(word, inline, arity) else {
+                return;
+            };
+            let result = self.rule.matches[m].apply(opt, neg, &args);
+            self.record(result, Span::new(word.span.start, end));
+            if let Some(known) = static_name(opt) {
+                self.owners[m].1.push(known);
+            }
+            return;
+        }
+        // Options of a module chainlens does not model are kept as written.
+        let last_unknown = match (&mut self.rule.target, self.rule.matches.last_mut()) {
+            (
+                Some(Target {
+                    action: Action::Unknown(raw),
+                    ..
+                }),
+                _,
+            ) => Some(raw),
+            (None, Some(Match::Unknown { args, .. })) => Some(args),
+            _ => None,
+        };
+        if let Some(raw) = last_unknown {
+            if neg {
+                raw.push("!".into());
+            }
+            raw.push(word.text.clone());
+            while let Some(next) = self.words.get(self.i) {
+                if next.text.starts_with('-')
+                    && next.text.len() > 1
+                    && !next.text[1..].starts_with(|c: char| c.is_ascii_digit())
+                    || next.text == "!"
+                {
+                    break;
+                }
+                raw.push(next.text.clone());
+                self.i += 1;
+            }
+            return;
+        }
+        let module = self
+            .rule
+            .matches
+            .last()
+            .map(|m| format!(" for `-m {}`", m.module()))
+            .unwrap_or_default();
+        self.error(
+            word.span,
+            format!("unknown option `{opt}`{module}"),
+            "check the spelling, or the `-m` module that provides this option",
+        );
+    }
+
+    /// `-p tcp --dport 80` loads `-m tcp` implicitly, as iptables does (and saves it).
+    fn implicit_match(&mut self, opt: &str) -> Option<usize> {
+        let proto = self
+            .rule
+            .header
+            .protocol
+            .as_ref()
+            .filter(|p| !p.negated)?
+            .value;
+        let module = match proto {
+            Protocol::TCP => "tcp",
+            Protocol::UDP => "udp",
+            Protocol::ICMP => "icmp",
+            _ => return None,
+        };
+        let m = Match::load(module);
+        m.arity(opt)?;
+        self.rule.matches.push(m);
+        let span = self
+            .words
+            .get(self.i.saturating_sub(1))
+            .map_or_else(Span::default, |w| w.span);
+        self.owners.push((span, Vec::new()));
+        Some(self.rule.matches.len() - 1)
+    }
+
+    /// The value of `-x VALUE`, `-xVALUE` or `--opt=VALUE`, with the negation so far.
+    fn value(
+        &mut self,
+        word: &Token,
+        inline: Option<String>,
+        neg: bool,
+    ) -> Option<(bool, String, Span)> {
+        if let Some(v) = inline {
+            return Some((neg, v, word.span));
+        }
+        match self.next_word() {
+            Some(w) => Some((neg, w.text.clone(), w.span)),
+            None => {
+                self.error(
+                    word.span,
+                    format!("`{}` needs a value after it", word.text),
+                    "the rule ends too early",
+                );
+                None
+            }
+        }
+    }
+
+    fn args(
+        &mut self,
+        word: &Token,
+        inline: Option<String>,
+        arity: usize,
+    ) -> Option<(Vec<String>, usize)> {
+        let mut args: Vec<String> = inline.into_iter().collect();
+        let mut end = word.span.end;
+        while args.len() < arity {
+            match self.words.get(self.i) {
+                Some(w) => {
+                    args.push(w.text.clone());
+                    end = w.span.end;
+                    self.i += 1;
+                }
+                None => {
+                    self.error(
+                        word.span,
+                        format!("`{}` needs {arity} value(s) after it", word.text),
+                        "the rule ends too early",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some((args, end))
+    }
+
+    /// iptables ≤ 1.4.11 accepted `-s ! 10.0.0.0/8`; take it, and say it is old.
+    fn legacy_bang(&mut self, value: &str, span: Span) -> bool {
+        if value != "!" {
+            return false;
+        }
+        self.diagnostics.push(
+            Diagnostic::info(
+                "old-negation",
+                span,
+                "`!` after the option is the old placement (iptables ≤ 1.4.11); read as negation",
+            )
+            .with_help("iptables-save writes `! -s ADDR`"),
+        );
+        true
+    }
+
+    fn address(&mut self, value: &str, span: Span) -> Address {
+        match Cidr::parse(value) {
+            Ok(c) => Address::Net(c),
+            Err(e) => {
+                let placeholder = value
+                    .chars()
+                    .any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
+                    || value
+                        .split('/')
+                        .next()
+                        .is_some_and(|a| a.contains('x') || a.contains('X'));
+                if placeholder {
+                    self.diagnostics.push(
+                        Diagnostic::warning("placeholder-address", span, format!("`{value}` is a placeholder, not an address; rules using it cannot be evaluated"))
+                            .with_help("replace it with the real address to simulate packets against it"),
+                    );
+                } else {
+                    self.rule.complete = false;
+                    self.diagnostics.push(
+                        Diagnostic::error("bad-value", span, e)
+                            .with_help("write an address as A.B.C.D, A.B.C.D/LEN or A.B.C.D/MASK"),
+                    );
+                }
+                Address::Placeholder(value.to_string())
+            }
+        }
+    }
+
+    fn next_word(&mut self) -> Option<&Token> {
+        let w = self.words.get(self.i);
+        if w.is_some() {
+            self.i += 1;
+        }
+        w
+    }
+
+    fn record(&mut self, result: Result<(), String>, span: Span) {
+        if let Err(e) = result {
+            self.error(
+                span,
+                e,
+                "see `iptables -m MODULE --help` for the option's forms",
+            );
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>, help: &str) {
+        self.rule.complete = false;
+        self.diagnostics
+            .push(Diagnostic::error("bad-option", span, message).with_help(help));
+    }
+
+    fn finish(mut self) -> ReadRule {
+        let ctx = RuleContext {
+            protocol: self
+                .rule
+                .header
+                .protocol
+                .as_ref()
+                .filter(|p| !p.negated)
+                .map(|p| p.value.0),
+        };
+        for (m, (span, seen)) in self.rule.matches.iter().zip(&self.owners) {
+            if let Err(e) = m.check(seen, ctx) {
+                self.rule.complete = false;
+                self.diagnostics
+                    .push(Diagnostic::error("incomplete-match", *span, e));
+            }
+        }
+        if let Some(t) = &self.rule.target
+            && let Err(e) = t
+                .action
+                .check(&self.target_seen, ctx)
+                .and_then(|()| self.tcpmss_needs_syn(&t.action))
+        {
+            self.rule.complete = false;
+            self.diagnostics
+                .push(Diagnostic::error("incomplete-target", t.span, e));
+        }
+        self.rule
+    }
+}
+
+impl Reader<'_, '_> {
+    /// The kernel refuses TCPMSS unless the rule only sees SYN packets (`tcpmss_tg4_check`):
+    /// a `-m tcp --tcp-flags` test that requires SYN.
+    fn tcpmss_needs_syn(&self, action: &Action) -> Result<(), String> {
+        if !matches!(action, Action::Tcpmss(_)) {
+            return Ok(());
+        }
+        let syn = self.rule.matches.iter().any(|m| match m {
+            Match::Tcp(t) => t
+                .flags
+                .as_ref()
+                .is_some_and(|f| !f.negated && f.value.0 & 0x02 != 0 && f.value.1 & 0x02 != 0),
+            _ => false,
+        });
+        if syn {
+            Ok(())
+        } else {
+            Err("TCPMSS only works on TCP SYN packets: add `-m tcp --tcp-flags SYN,RST SYN`".into())
+        }
+    }
+}
+
+/// Splits `--opt=value` and glued short options (`-ptcp`, `-s1.2.3.4`).
+fn split_option(word: &str) -> (&str, Option<String>) {
+    if let Some(long) = word.strip_prefix("--") {
+        return match long.split_once('=') {
+            Some((name, value)) => (&word[..name.len() + 2], Some(value.to_string())),
+            None => (word, None),
+        };
+    }
+    if word.len() > 2 && word.starts_with('-') && word.is_char_boundary(2) {
+        let short = &word[..2];
+        if matches!(
+            short,
+            "-s" | "-d" | "-i" | "-o" | "-p" | "-m" | "-j" | "-g" | "-c"
+        ) {
+            return (short, Some(word[2..].to_string()));
+        }
+    }
+    (word, None)
+}
+
+/// The `&'static str` of an option that `check` looks for, so the options seen can be kept
+/// without allocating.
+fn static_name(opt: &str) -> Option<&'static str> {
+    KNOWN_OPTIONS.iter().copied().find(|k| *k == opt)
+}
+
+/// Every option name `check` looks for.
+const KNOWN_OPTIONS: &[&str] = &[
+    "--comment",
+    "--mark",
+    "--state",
+    "--mode",
+    "--probability",
+    "--every",
+    "--packet",
+    "--nfacct-name",
+    "--set-xmark",
+    "--set-mark",
+    "--and-mark",
+    "--or-mark",
+    "--xor-mark",
+    "--save-mark",
+    "--restore-mark",
+    "--on-port",
+    "--checksum-fill",
+    "--set-mss",
+    "--clamp-mss-to-pmtu",
+    "--to-destination",
+    "--to-source",
+    "--to-ports",
+];
