@@ -5,10 +5,10 @@ use crate::model::values::Address;
 use crate::model::{Header, Rule, Ruleset, Table};
 
 /// A whole ruleset as `iptables-save` would print it (tables in model order, chains as read).
-pub fn ruleset(ruleset: &Ruleset, v6: bool) -> String {
+pub fn ruleset(ruleset: &Ruleset) -> String {
     let mut out = String::new();
     for table in &ruleset.tables {
-        out.push_str(&self::table(table, v6));
+        out.push_str(&self::table(table, ruleset.ipv6));
     }
     out
 }

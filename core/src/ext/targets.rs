@@ -590,9 +590,10 @@ fn reject_with(arg: &str, v6: bool) -> Result<String, String> {
         ("icmp6-reject-route", "reject-route"),
         ("tcp-reset", "tcp-rst"),
     ];
-    let table = if v6 { V6 } else { V4 };
-    table
-        .iter()
+    // Aliases such as `port-unreach` exist in both families; the rule's family decides those.
+    let (own, other) = if v6 { (V6, V4) } else { (V4, V6) };
+    own.iter()
+        .chain(other)
         .find(|(name, alias)| *name == arg || *alias == arg)
         .map(|(name, _)| (*name).to_string())
         .ok_or_else(|| format!("`{arg}` is not a --reject-with type"))

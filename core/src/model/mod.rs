@@ -17,6 +17,8 @@ use values::{Address, Interface, Negatable, Protocol};
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Ruleset {
     pub tables: Vec<Table>,
+    /// An `ip6tables-save` dump (its header says so, or its addresses are IPv6).
+    pub ipv6: bool,
 }
 
 impl Ruleset {

@@ -237,6 +237,9 @@ impl Reader<'_, '_> {
             };
             let result = self.rule.matches[m].apply(opt, neg, &args);
             self.record(result, Span::new(word.span.start, end));
+            if opt == "--comment" {
+                self.unquoted_comment(m, word.span.start);
+            }
             if let Some(known) = static_name(opt) {
                 self.owners[m].1.push(known);
             }
@@ -283,6 +286,34 @@ impl Reader<'_, '_> {
             format!("unknown option `{opt}`{module}"),
             "check the spelling, or the `-m` module that provides this option",
         );
+    }
+
+    /// `--comment two words` (unquoted, as kube-proxy's test fakes and hand-typed pastes have
+    /// it): iptables would refuse the rule; read the words up to the next option as the comment.
+    fn unquoted_comment(&mut self, m: usize, start: usize) {
+        let mut end = None;
+        while let Some(next) = self
+            .words
+            .get(self.i)
+            .filter(|w| !w.text.starts_with('-') && w.text != "!")
+        {
+            if let Match::Comment(c) = &mut self.rule.matches[m] {
+                c.push(' ');
+                c.push_str(&next.text);
+            }
+            end = Some(next.span.end);
+            self.i += 1;
+        }
+        if let Some(end) = end {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "unquoted-comment",
+                    Span::new(start, end),
+                    "this comment has spaces but no quotes; read up to the next option",
+                )
+                .with_help("iptables-save quotes such comments: --comment \"two words\""),
+            );
+        }
     }
 
     /// `-p tcp --dport 80` loads `-m tcp` implicitly, as iptables does (and saves it).

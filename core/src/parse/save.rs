@@ -340,11 +340,26 @@ impl Reader<'_> {
         Parsed {
             format,
             ruleset: Ruleset {
+                ipv6: self.v6 || has_ipv6_address(&self.tables),
                 tables: self.tables,
             },
             diagnostics: self.diagnostics,
         }
     }
+}
+
+fn has_ipv6_address(tables: &[Table]) -> bool {
+    use crate::model::values::Address;
+    tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| &c.rules)
+        .any(|r| {
+            [&r.header.src, &r.header.dst]
+                .into_iter()
+                .flatten()
+                .any(|a| matches!(&a.value, Address::Net(c) if c.addr.is_ipv6()))
+        })
 }
 
 fn chain_mut<'a>(table: &'a mut Table, name: &str) -> &'a mut Chain {
