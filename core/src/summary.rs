@@ -9,6 +9,8 @@ use crate::parse::Parsed;
 pub struct Summary {
     pub format: &'static str,
     pub tables: Vec<TableCount>,
+    /// `conntrack -L` entries in the paste.
+    pub conntrack: usize,
     pub errors: usize,
     pub warnings: usize,
     pub diagnostics: usize,
@@ -42,6 +44,7 @@ impl Summary {
                     rules: t.rule_count(),
                 })
                 .collect(),
+            conntrack: parsed.conntrack.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             diagnostics: parsed.diagnostics.len(),
@@ -68,6 +71,9 @@ impl std::fmt::Display for Summary {
             self.rules(),
             self.diagnostics
         )?;
+        if self.conntrack > 0 {
+            write!(f, ", {} conntrack entries", self.conntrack)?;
+        }
         if !self.tables.is_empty() {
             let per: Vec<String> = self
                 .tables

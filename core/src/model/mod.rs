@@ -156,6 +156,16 @@ pub struct Rule {
     /// False when part of the rule was not understood (a diagnostic says which); a simulator
     /// must treat such a rule as undecided.
     pub complete: bool,
+    pub origin: Origin,
+}
+
+/// Where a rule was read from, and so how much of it is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Origin {
+    /// `iptables-save` (or `-S`) syntax: everything is known.
+    Save,
+    /// An `iptables -L` row; without `-v` the listing does not show `-i`/`-o`.
+    Listing { interfaces_shown: bool },
 }
 
 impl Rule {

@@ -1,6 +1,8 @@
 //! Text → model + diagnostics. Parsing never fails: whatever is not understood becomes a
 //! diagnostic pointing at it, and every other line is still read.
 
+pub mod conntrack;
+pub mod listing;
 mod rule;
 mod save;
 mod words;
@@ -22,8 +24,16 @@ pub enum Format {
     Empty,
     /// `iptables-save` output with `*table` headers.
     Save,
+    /// `iptables-save -c`: the same with `[packets:bytes]` before each rule.
+    SaveWithCounters,
     /// `-A` lines without a `*table` header, as grep leaves them.
     Fragment,
+    /// `iptables -L` output.
+    Listing,
+    /// `conntrack -L` lines.
+    Conntrack,
+    /// Several of the above with shell prompts or prose between them.
+    Transcript,
     /// Nothing in it could be read as rules.
     Unknown,
 }
@@ -33,7 +43,11 @@ impl Format {
         match self {
             Format::Empty => "empty",
             Format::Save => "iptables-save",
+            Format::SaveWithCounters => "iptables-save -c",
             Format::Fragment => "iptables-save fragment",
+            Format::Listing => "iptables -L listing",
+            Format::Conntrack => "conntrack -L",
+            Format::Transcript => "shell transcript",
             Format::Unknown => "unknown",
         }
     }
@@ -44,6 +58,8 @@ impl Format {
 pub struct Parsed {
     pub format: Format,
     pub ruleset: Ruleset,
+    /// `conntrack -L` entries found in the paste.
+    pub conntrack: Vec<conntrack::ConntrackEntry>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -54,6 +70,7 @@ pub fn parse(text: &str) -> Parsed {
         return Parsed {
             format: Format::Empty,
             ruleset: Ruleset::default(),
+            conntrack: Vec::new(),
             diagnostics: vec![
                 Diagnostic::info(
                     "empty-input",
@@ -67,7 +84,25 @@ pub fn parse(text: &str) -> Parsed {
         };
     }
     let binary = binary_share(text);
-    let mut parsed = save::parse(text, binary.is_some());
+    let mut paste = Paste {
+        save: save::Reader::new(text, binary.is_some()),
+        conntrack: Vec::new(),
+        diagnostics: Vec::new(),
+        listing: None,
+        table_hint: None,
+        prose: None,
+        seen: Seen::default(),
+        listing_notes: (false, false),
+    };
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        let start = offset + (body.len() - trimmed.len());
+        paste.line(trimmed, Span::new(start, offset + body.len()));
+        offset += raw.len();
+    }
+    let mut parsed = paste.finish();
     if let Some((bad, total)) = binary {
         parsed.diagnostics.insert(
             0,
@@ -80,6 +115,325 @@ pub fn parse(text: &str) -> Parsed {
         );
     }
     parsed
+}
+
+/// Which formats a paste held.
+#[derive(Debug, Default)]
+struct Seen {
+    save: bool,
+    listing: bool,
+    conntrack: bool,
+    prompts: bool,
+    prose: bool,
+}
+
+/// An `iptables -L` chain being read: its header, column line and rows so far.
+struct OpenListing {
+    header: listing::ChainHeader,
+    span: Span,
+    columns: Option<listing::Columns>,
+    rules: Vec<crate::model::Rule>,
+}
+
+/// Reads a paste line by line, sending each line to the reader of its format.
+struct Paste<'t> {
+    save: save::Reader<'t>,
+    conntrack: Vec<conntrack::ConntrackEntry>,
+    diagnostics: Vec<Diagnostic>,
+    listing: Option<OpenListing>,
+    /// `-t TABLE` of the last iptables command seen at a prompt.
+    table_hint: Option<String>,
+    /// The span of the prose lines being skipped, and how many.
+    prose: Option<(Span, usize)>,
+    seen: Seen,
+    /// Whether the paste-wide notes about listings were given: (no `-v`, names without `-n`).
+    listing_notes: (bool, bool),
+}
+
+impl Paste<'_> {
+    fn line(&mut self, line: &str, span: Span) {
+        if line.is_empty() {
+            self.close_listing();
+            self.close_prose();
+            return;
+        }
+        if let Some(header) = listing::ChainHeader::parse(line) {
+            self.close_listing();
+            self.close_prose();
+            self.seen.listing = true;
+            self.listing = Some(OpenListing {
+                header,
+                span,
+                columns: None,
+                rules: Vec::new(),
+            });
+            return;
+        }
+        if self.listing_line(line, span) {
+            return;
+        }
+        if let Some(command) = command_of(line) {
+            self.close_prose();
+            self.seen.prompts = true;
+            self.table_hint = table_option(command).or(self
+                .table_hint
+                .take()
+                .filter(|_| !command.contains("iptables")));
+            return;
+        }
+        if conntrack::looks_like(line) {
+            self.close_prose();
+            self.seen.conntrack = true;
+            match conntrack::entry(line, span) {
+                Ok(e) => self.conntrack.push(e),
+                Err(e) => self.diagnostics.push(Diagnostic::error(
+                    "bad-conntrack",
+                    span,
+                    format!("conntrack entry not read: {e}"),
+                )),
+            }
+            return;
+        }
+        if self.save.in_table() || is_save_line(line) {
+            self.close_prose();
+            self.seen.save = true;
+            self.save.line(line, span);
+            return;
+        }
+        self.seen.prose = true;
+        self.prose = Some(match self.prose {
+            Some((first, n)) => (Span::new(first.start, span.end), n + 1),
+            None => (span, 1),
+        });
+    }
+
+    /// Handles a line inside an open listing; false when the line ends the listing.
+    fn listing_line(&mut self, line: &str, span: Span) -> bool {
+        let Some(open) = &mut self.listing else {
+            return false;
+        };
+        if open.columns.is_none()
+            && let Some(columns) = listing::Columns::parse(line)
+        {
+            open.columns = Some(columns);
+            if !columns.verbose && !self.listing_notes.0 {
+                self.listing_notes.0 = true;
+                self.diagnostics.push(
+                    Diagnostic::warning("listing-without-v", span, "this listing was made without -v, so it does not show interface matches (-i/-o)")
+                        .with_help("rules that test interfaces look here as if they did not; list with `iptables -L -v -n` or paste `iptables-save`"),
+                );
+            }
+            return true;
+        }
+        if line.chars().all(|c| c == '.' || c == '…') && line.len() >= 3 {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "elided-rows",
+                    span,
+                    format!("rows were cut from chain `{}` here", open.header.name),
+                )
+                .with_help("the chain is incomplete: rules between the rows shown are unknown"),
+            );
+            return true;
+        }
+        if line.starts_with('#') && command_of(line).is_none() {
+            // A note the user typed between rows.
+            return true;
+        }
+        if let Some(columns) = open.columns
+            && let Some(rule) = listing::row(line, span.start, columns, &mut self.diagnostics)
+        {
+            if !self.listing_notes.1
+                && (line.contains("anywhere")
+                    || line.contains(" dpt:") && rule.matches.iter().any(|_| false))
+            {
+                self.listing_notes.1 = true;
+                self.diagnostics.push(Diagnostic::info(
+                    "listing-names",
+                    span,
+                    "this listing was made without -n; names such as `anywhere` and `https` were mapped back to addresses and ports",
+                ));
+            }
+            open.rules.push(rule);
+            return true;
+        }
+        self.close_listing();
+        false
+    }
+
+    fn close_listing(&mut self) {
+        if let Some(open) = self.listing.take() {
+            let h = open.header;
+            self.save.listing_chain(
+                &h.name,
+                h.policy,
+                h.counters,
+                open.rules,
+                open.span,
+                self.table_hint.clone(),
+            );
+        }
+    }
+
+    fn close_prose(&mut self) {
+        if let Some((span, lines)) = self.prose.take() {
+            let what = if lines == 1 {
+                "this line is"
+            } else {
+                "these lines are"
+            };
+            self.diagnostics.push(
+                Diagnostic::info("not-rules", span, format!("{what} not rules ({lines} line(s) of text or command output) and were skipped"))
+                    .with_help("chainlens reads iptables-save, iptables -L and conntrack -L output; other text is left out"),
+            );
+        }
+    }
+
+    fn finish(mut self) -> Parsed {
+        self.close_listing();
+        self.close_prose();
+        let gathered = self.save.finish();
+        let mut diagnostics = gathered.diagnostics;
+        diagnostics.append(&mut self.diagnostics);
+        diagnostics.sort_by_key(|d| d.span.start);
+        let rules = gathered
+            .tables
+            .iter()
+            .map(|t| t.rule_count())
+            .sum::<usize>();
+        let seen = &self.seen;
+        let kinds = [seen.save, seen.listing, seen.conntrack]
+            .iter()
+            .filter(|k| **k)
+            .count();
+        let format = if kinds == 0
+            || (rules == 0 && self.conntrack.is_empty() && gathered.understood == 0)
+        {
+            Format::Unknown
+        } else if kinds > 1 || seen.prompts {
+            Format::Transcript
+        } else if seen.listing {
+            Format::Listing
+        } else if seen.conntrack {
+            Format::Conntrack
+        } else if !gathered.dump {
+            Format::Fragment
+        } else if gathered.counters {
+            Format::SaveWithCounters
+        } else {
+            Format::Save
+        };
+        Parsed {
+            format,
+            ruleset: Ruleset {
+                tables: gathered.tables,
+                ipv6: gathered.ipv6,
+            },
+            conntrack: self.conntrack,
+            diagnostics,
+        }
+    }
+}
+
+/// Lines of the save grammar: `*table`, `:CHAIN`, `-A …`, `[p:b] -A …`, `COMMIT`, `# …`.
+fn is_save_line(line: &str) -> bool {
+    line.starts_with(['*', ':', '-', '#'])
+        || line.starts_with("COMMIT")
+        || (line.starts_with('[') && line[1..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Commands people run before pasting their output.
+const COMMANDS: &[&str] = &[
+    "iptables",
+    "ip6tables",
+    "iptables-save",
+    "ip6tables-save",
+    "iptables-legacy",
+    "iptables-legacy-save",
+    "iptables-nft",
+    "iptables-nft-save",
+    "ip6tables-legacy-save",
+    "ip6tables-nft-save",
+    "conntrack",
+    "kubectl",
+    "grep",
+    "egrep",
+    "cat",
+    "sudo",
+    "ipvsadm",
+    "nft",
+    "watch",
+    "less",
+    "head",
+    "tail",
+    "ssh",
+    "docker",
+    "crictl",
+    "ip",
+    "ss",
+    "dig",
+    "nslookup",
+    "curl",
+];
+
+/// The command of a shell prompt line (`$ …`, `# …`, `➜  ~ …`, `user@host:~$ …`, `[root@x ~]# …`,
+/// or a bare known command such as `sudo iptables …`), or `None`.
+fn command_of(line: &str) -> Option<&str> {
+    let known = |rest: &str| {
+        let mut words = rest.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let cmd = if first == "sudo" {
+            words.next().unwrap_or("")
+        } else {
+            first
+        };
+        COMMANDS.contains(&cmd.rsplit('/').next().unwrap_or(cmd))
+    };
+    if let Some(rest) = line.strip_prefix("$ ") {
+        return Some(rest);
+    }
+    if let Some(rest) = line.strip_prefix('➜') {
+        // zsh themes: `➜  dir command …`
+        let rest = rest.trim_start();
+        return Some(
+            rest.split_once(char::is_whitespace)
+                .map_or("", |(_, r)| r.trim_start()),
+        );
+    }
+    if let Some(rest) = line.strip_prefix("# ") {
+        return known(rest).then_some(rest);
+    }
+    if line.starts_with('[')
+        && let Some(i) = line.find("]$ ").or_else(|| line.find("]# "))
+    {
+        return Some(&line[i + 3..]);
+    }
+    if let Some(at) = line.find('@')
+        && !line[..at].contains(char::is_whitespace)
+        && let Some(i) = line.find("$ ").or_else(|| line.find("# "))
+        && i > at
+    {
+        return Some(&line[i + 2..]);
+    }
+    known(line).then_some(line)
+}
+
+/// `-t nat` / `--table=nat` / `-tnat` in an iptables command.
+fn table_option(command: &str) -> Option<String> {
+    if !command.contains("tables") {
+        return None;
+    }
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words.iter().enumerate().find_map(|(i, w)| match *w {
+        "-t" | "--table" => words.get(i + 1).map(|t| t.to_string()),
+        _ => w
+            .strip_prefix("--table=")
+            .or_else(|| {
+                w.strip_prefix("-t")
+                    .filter(|t| !t.is_empty() && !t.starts_with('-'))
+            })
+            .map(str::to_string),
+    })
 }
 
 /// Reads one rule written as iptables options (`-p tcp -m tcp --dport 80 -j ACCEPT`), outside
@@ -95,6 +449,7 @@ pub fn parse_rule(text: &str, v6: bool) -> (crate::model::Rule, Vec<Diagnostic>)
         matches: read.matches,
         target: read.target,
         complete: read.complete,
+        origin: crate::model::Origin::Save,
     };
     (rule, diagnostics)
 }

@@ -9,9 +9,8 @@ use nom::sequence::{delimited, preceded, separated_pair, terminated};
 use nom::{IResult, Parser};
 
 use super::words::split_words;
-use super::{Format, Parsed};
 use crate::diag::Diagnostic;
-use crate::model::{Chain, Counters, Rule, Ruleset, Table, TargetKind, Token};
+use crate::model::{Chain, Counters, Origin, Rule, Table, TargetKind, Token};
 use crate::text::Span;
 
 /// One line of a save dump, as the grammar sees it.
@@ -77,31 +76,9 @@ fn line(i: &str) -> IResult<&str, Line<'_>> {
     .parse(i)
 }
 
-/// Reads save text line by line. `quiet_unknown` suppresses per-line "not understood"
-/// diagnostics (used when one diagnostic already says the whole input is binary).
-pub(super) fn parse(text: &str, quiet_unknown: bool) -> Parsed {
-    let mut reader = Reader {
-        text,
-        quiet_unknown,
-        v6: text.contains("ip6tables"),
-        tables: Vec::new(),
-        current: None,
-        loose: None,
-        diagnostics: Vec::new(),
-        understood: 0,
-    };
-    let mut offset = 0;
-    for raw in text.split_inclusive('\n') {
-        let body = raw.trim_end_matches(['\n', '\r']);
-        let trimmed = body.trim_start();
-        let start = offset + (body.len() - trimmed.len());
-        reader.line(trimmed, Span::new(start, offset + body.len()));
-        offset += raw.len();
-    }
-    reader.finish()
-}
-
-struct Reader<'t> {
+/// Reads save lines one at a time (the paste reader in `parse/mod.rs` hands them over), and
+/// gathers chains from listings into the same tables.
+pub(super) struct Reader<'t> {
     text: &'t str,
     quiet_unknown: bool,
     /// Read IPv6 spellings (an `ip6tables-save` dump).
@@ -113,10 +90,106 @@ struct Reader<'t> {
     loose: Option<Table>,
     diagnostics: Vec<Diagnostic>,
     understood: usize,
+    /// `-t TABLE` of the commands that printed listings, for naming the headerless table.
+    table_hints: Vec<String>,
+    counters_seen: bool,
 }
 
-impl Reader<'_> {
-    fn line(&mut self, body: &str, span: Span) {
+/// What the save reader gathered.
+pub(super) struct Gathered {
+    pub tables: Vec<Table>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub ipv6: bool,
+    /// Any `*table` header (a real dump rather than a fragment).
+    pub dump: bool,
+    /// Any `[p:b]` rule counters (`iptables-save -c`).
+    pub counters: bool,
+    /// Lines read as save syntax.
+    pub understood: usize,
+}
+
+impl<'t> Reader<'t> {
+    /// `quiet_unknown` suppresses per-line "not understood" diagnostics (used when one
+    /// diagnostic already says the whole input is binary).
+    pub(super) fn new(text: &'t str, quiet_unknown: bool) -> Self {
+        Reader {
+            text,
+            quiet_unknown,
+            v6: text.contains("ip6tables"),
+            tables: Vec::new(),
+            current: None,
+            loose: None,
+            diagnostics: Vec::new(),
+            understood: 0,
+            table_hints: Vec::new(),
+            counters_seen: false,
+        }
+    }
+
+    /// Whether a `*table` is open (so any line up to COMMIT belongs to it).
+    pub(super) fn in_table(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// Adds a chain read from an `iptables -L` listing. A chain also given as iptables-save
+    /// lines keeps those (they are lossless); a chain listed twice keeps the later listing.
+    pub(super) fn listing_chain(
+        &mut self,
+        name: &str,
+        policy: Option<String>,
+        counters: Option<Counters>,
+        rules: Vec<Rule>,
+        span: Span,
+        table: Option<String>,
+    ) {
+        self.understood += 1;
+        if let Some(t) = table {
+            self.table_hints.push(t);
+        }
+        let table = self.loose.get_or_insert_with(|| Table::new("", None));
+        let chain = chain_mut(table, name);
+        chain.declared.get_or_insert(span);
+        if chain.is_builtin() {
+            chain.policy = policy.or(chain.policy.take());
+            chain.counters = counters.or(chain.counters);
+        }
+        // The whole listing block: its `Chain` header through its last row.
+        let block = |header: Span, rules: &[Rule]| {
+            Span::new(
+                header.start,
+                rules.last().map_or(header.end, |r| r.span.end),
+            )
+        };
+        let note = match chain.rules.first().map(|r| r.origin) {
+            // iptables-save lines say more than a listing of the same chain: keep them.
+            Some(Origin::Save) => Some((
+                block(span, &rules),
+                "it is also given as iptables-save lines, which are used; this listing is not (a listing shows less)",
+            )),
+            Some(Origin::Listing { .. }) => {
+                let earlier = block(chain.declared.unwrap_or(span), &chain.rules);
+                chain.rules = rules;
+                chain.declared = Some(span);
+                Some((
+                    earlier,
+                    "it is listed again later, and the later listing is used",
+                ))
+            }
+            None => {
+                chain.rules = rules;
+                None
+            }
+        };
+        if let Some((at, note)) = note {
+            self.diagnostics.push(Diagnostic::info(
+                "chain-seen-twice",
+                at,
+                format!("chain `{name}` appears more than once: {note}"),
+            ));
+        }
+    }
+
+    pub(super) fn line(&mut self, body: &str, span: Span) {
         let Ok((_, parsed)) = line(body) else {
             // `line` ends in a catch-all, so only a malformed chain line can get here.
             return self.unknown(span);
@@ -175,7 +248,7 @@ impl Reader<'_> {
         }
     }
 
-    fn unknown(&mut self, span: Span) {
+    pub(super) fn unknown(&mut self, span: Span) {
         if self.quiet_unknown {
             return;
         }
@@ -217,11 +290,27 @@ impl Reader<'_> {
                 }
                 let rule = self.rule(span, counters, args);
                 self.understood += 1;
+                self.counters_seen |= rule.counters.is_some();
                 let table = self.table_for(span);
                 let rules = &mut chain_mut(table, &chain_name).rules;
+                let mut superseded = None;
+                if let (Some(first), Some(last)) = (rules.first(), rules.last())
+                    && first.origin != Origin::Save
+                {
+                    // iptables-save lines say more than a listing of the same chain.
+                    superseded = Some(Span::new(first.span.start, last.span.end));
+                    rules.clear();
+                }
                 match position {
                     Some(n) => rules.insert(n.saturating_sub(1).min(rules.len()), rule),
                     None => rules.push(rule),
+                }
+                if let Some(listed) = superseded {
+                    self.diagnostics.push(Diagnostic::info(
+                        "chain-seen-twice",
+                        listed,
+                        format!("chain `{chain_name}` is listed here and also given as iptables-save lines; the save lines are used (a listing shows less)"),
+                    ));
                 }
             }
             "-N" | "--new-chain" => {
@@ -268,6 +357,7 @@ impl Reader<'_> {
             matches: read.matches,
             target: read.target,
             complete: read.complete,
+            origin: Origin::Save,
         }
     }
 
@@ -297,7 +387,7 @@ impl Reader<'_> {
         self.tables.push(table);
     }
 
-    fn finish(mut self) -> Parsed {
+    pub(super) fn finish(mut self) -> Gathered {
         if let Some(open) = self.current.take() {
             if let Some(header) = open.header {
                 self.diagnostics.push(
@@ -313,8 +403,17 @@ impl Reader<'_> {
         }
         let has_header = !self.tables.is_empty();
         if let Some(mut loose) = self.loose.take() {
-            let (name, why) = guess_table(&loose);
-            loose.name = name.to_string();
+            let hinted = self
+                .table_hints
+                .first()
+                .filter(|h| self.table_hints.iter().all(|o| o == *h))
+                .cloned();
+            let (name, why) = match &hinted {
+                Some(h) => (h.as_str(), "the command that printed it says `-t`"),
+                None => guess_table(&loose),
+            };
+            let name = name.to_string();
+            loose.name = name.clone();
             let first = loose
                 .chains
                 .iter()
@@ -331,19 +430,13 @@ impl Reader<'_> {
             );
             self.commit(loose);
         }
-        let format = match (has_header, self.understood) {
-            (_, 0) => Format::Unknown,
-            (true, _) => Format::Save,
-            (false, _) => Format::Fragment,
-        };
-        self.diagnostics.sort_by_key(|d| d.span.start);
-        Parsed {
-            format,
-            ruleset: Ruleset {
-                ipv6: self.v6 || has_ipv6_address(&self.tables),
-                tables: self.tables,
-            },
+        Gathered {
+            ipv6: self.v6 || has_ipv6_address(&self.tables),
+            tables: self.tables,
             diagnostics: self.diagnostics,
+            dump: has_header,
+            counters: self.counters_seen,
+            understood: self.understood,
         }
     }
 }
@@ -464,6 +557,7 @@ mod tests {
     use super::*;
     use crate::ext::targets::{Action, Nat};
     use crate::model::values::Protocol;
+    use crate::parse::parse;
 
     #[test]
     fn the_line_grammar() {
@@ -503,10 +597,8 @@ mod tests {
 
     #[test]
     fn rules_split_into_matches_and_target() {
-        let parsed = parse(
-            "*nat\n:X - [0:0]\n-A X -p tcp -j DNAT --to-destination 10.0.0.1:53\nCOMMIT\n",
-            false,
-        );
+        let parsed =
+            parse("*nat\n:X - [0:0]\n-A X -p tcp -j DNAT --to-destination 10.0.0.1:53\nCOMMIT\n");
         let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
         let action = rule.target.as_ref().map(|t| &t.action);
         let expected = Action::Dnat(Nat {
@@ -528,10 +620,8 @@ mod tests {
 
     #[test]
     fn insert_places_the_rule_first() {
-        let parsed = parse(
-            "*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n",
-            false,
-        );
+        let parsed =
+            parse("*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n");
         let names: Vec<_> = parsed.ruleset.tables[0].chains[0]
             .rules
             .iter()

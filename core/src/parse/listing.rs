@@ -1,0 +1,687 @@
+//! `iptables -L` listings: `Chain X (policy P …)` headers, the column line, and one row per
+//! rule, with or without `-n`, `-v`, `-x` and `--line-numbers`. Rows are mapped onto the same
+//! rule model as saved rules; what a listing does not show (interfaces without `-v`) or shows
+//! by name (`anywhere`, `dpt:https`) is flagged or mapped back.
+
+use crate::diag::Diagnostic;
+use crate::ext::matches::{
+    Addrtype, CtStates, Match, Multiport, PortSide, Ports, RecentCommand, Tcp,
+};
+use crate::ext::targets::{Action, Nat, PortsNat};
+use crate::model::values::{Address, Cidr, Interface, Negatable, PortRange, Protocol, u32_value};
+use crate::model::{Counters, Header, Origin, Rule, Target};
+use crate::text::Span;
+
+/// The columns a listing shows, from its column line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub num: bool,
+    /// `pkts bytes` and `in out`: the listing was made with `-v`.
+    pub verbose: bool,
+}
+
+impl Columns {
+    /// Reads a column line such as `num pkts bytes target prot opt in out source destination`.
+    pub fn parse(line: &str) -> Option<Columns> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let has = |w: &str| words.contains(&w);
+        (has("target") && has("prot") && has("source") && has("destination")).then(|| Columns {
+            num: has("num"),
+            verbose: has("pkts") && has("in"),
+        })
+    }
+}
+
+/// `Chain NAME (policy ACCEPT 36 packets, 3606 bytes)` or `Chain NAME (2 references)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHeader {
+    pub name: String,
+    pub policy: Option<String>,
+    pub counters: Option<Counters>,
+}
+
+impl ChainHeader {
+    pub fn parse(line: &str) -> Option<ChainHeader> {
+        let rest = line.strip_prefix("Chain ")?;
+        let (name, paren) = rest.split_once(" (")?;
+        let inside = paren.trim_end().strip_suffix(')')?;
+        let words: Vec<&str> = inside.split_whitespace().collect();
+        let (policy, counters) = match words.as_slice() {
+            ["policy", p] => (Some(p.to_string()), None),
+            ["policy", p, packets, "packets,", bytes, "bytes"] => (
+                Some(p.to_string()),
+                Some(Counters {
+                    packets: counter(packets)?,
+                    bytes: counter(bytes)?,
+                }),
+            ),
+            [_, "references" | "reference"] | [_, "references", ..] => (None, None),
+            _ => return None,
+        };
+        (!name.contains(char::is_whitespace)).then(|| ChainHeader {
+            name: name.to_string(),
+            policy,
+            counters,
+        })
+    }
+}
+
+/// A counter as `-L -v` prints it: exact, or rounded with a `K`/`M`/`G`/`T` suffix.
+pub fn counter(text: &str) -> Option<u64> {
+    let (digits, mult) = match text.chars().last()? {
+        'K' => (&text[..text.len() - 1], 1_000),
+        'M' => (&text[..text.len() - 1], 1_000_000),
+        'G' => (&text[..text.len() - 1], 1_000_000_000),
+        'T' => (&text[..text.len() - 1], 1_000_000_000_000),
+        _ => (text, 1),
+    };
+    digits.parse::<u64>().ok().map(|n| n * mult)
+}
+
+/// Reads one rule row. `line` is the row's text starting at byte `base` of the paste.
+pub fn row(
+    line: &str,
+    base: usize,
+    columns: Columns,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    let words = words_with_offsets(line);
+    let mut i = 0;
+    let span = Span::new(base, base + line.len());
+    let take = |i: &mut usize| {
+        let w = words.get(*i).copied();
+        *i += 1;
+        w
+    };
+    if columns.num {
+        take(&mut i)?.1.parse::<usize>().ok()?;
+    }
+    let counters = if columns.verbose {
+        let packets = counter(take(&mut i)?.1)?;
+        let bytes = counter(take(&mut i)?.1)?;
+        Some(Counters { packets, bytes })
+    } else {
+        None
+    };
+    // The target column is blank for rules without a target: then the protocol comes first.
+    let first = take(&mut i)?.1;
+    let second = words.get(i).map(|w| w.1).unwrap_or("");
+    let target_name = if is_protocol(first) && is_opt(second) {
+        i -= 1;
+        None
+    } else {
+        Some(first)
+    };
+    let prot = take(&mut i)?.1;
+    let opt = take(&mut i)?.1;
+    if !is_protocol(prot) || !is_opt(opt) {
+        return None;
+    }
+    let mut header = Header::default();
+    let mut problems = Vec::new();
+    let (neg, p) = bang(prot);
+    match Protocol::parse(p) {
+        Ok(Protocol(0)) if !neg => {}
+        Ok(proto) => header.protocol = Some(Negatable::new(neg, proto)),
+        Err(e) => problems.push(e),
+    }
+    match opt {
+        "-f" => header.fragment = Some(false),
+        "!f" => header.fragment = Some(true),
+        _ => {}
+    }
+    if columns.verbose {
+        for slot in [&mut header.in_iface, &mut header.out_iface] {
+            let (neg, name) = bang(take(&mut i)?.1);
+            if !matches!(name, "*" | "any") {
+                *slot = Some(Negatable::new(neg, Interface(name.to_string())));
+            }
+        }
+    }
+    for slot in [0, 1] {
+        let (neg, text) = bang(take(&mut i)?.1);
+        let address = match text {
+            "anywhere" | "0.0.0.0/0" | "::/0" => None,
+            _ => Some(match Cidr::parse(text) {
+                Ok(c) => Address::Net(c),
+                Err(_) => {
+                    diagnostics.push(
+                        Diagnostic::warning("listing-hostname", span, format!("`{text}` is a host name the listing resolved; its address is unknown"))
+                            .with_help("list with `-n` to see addresses"),
+                    );
+                    Address::Placeholder(text.to_string())
+                }
+            }),
+        };
+        if let Some(a) = address {
+            let value = Some(Negatable::new(neg, a));
+            if slot == 0 {
+                header.src = value
+            } else {
+                header.dst = value
+            }
+        }
+    }
+    let rest_start = words.get(i).map_or(line.len(), |w| w.0);
+    let mut matches = Vec::new();
+    let action = target_name.map(|name| Action::load(name, false));
+    let mut target = target_name.map(|name| Target {
+        name: name.to_string(),
+        goto: false,
+        span,
+        action: action.unwrap_or(Action::Chain),
+    });
+    extras(
+        &line[rest_start..],
+        &mut matches,
+        target.as_mut(),
+        &mut problems,
+    );
+    for p in &problems {
+        diagnostics.push(
+            Diagnostic::warning("listing-text", span, p.clone())
+                .with_help("this part of the row was kept as written and is not evaluated"),
+        );
+    }
+    Some(Rule {
+        span,
+        counters,
+        header,
+        matches,
+        target,
+        complete: problems.is_empty(),
+        origin: Origin::Listing {
+            interfaces_shown: columns.verbose,
+        },
+    })
+}
+
+fn words_with_offsets(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &line[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &line[s..]));
+    }
+    out
+}
+
+fn bang(text: &str) -> (bool, &str) {
+    match text.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
+fn is_protocol(text: &str) -> bool {
+    Protocol::parse(bang(text).1).is_ok()
+}
+
+fn is_opt(text: &str) -> bool {
+    matches!(text, "--" | "-f" | "!f")
+}
+
+/// Reads the free text after the destination column: each extension's `print` output in turn.
+/// What is not understood is kept as an `Unknown` match and reported.
+fn extras(
+    text: &str,
+    matches: &mut Vec<Match>,
+    mut target: Option<&mut Target>,
+    problems: &mut Vec<String>,
+) {
+    {
+        // Comments first: `/* … */` may hold any text, spaces included.
+        let mut rest = text.to_string();
+        while let (Some(open), Some(close)) = (rest.find("/* "), rest.find(" */")) {
+            if close < open {
+                break;
+            }
+            matches.push(Match::Comment(rest[open + 3..close].to_string()));
+            rest = format!("{} {}", &rest[..open], &rest[close + 3..]);
+        }
+        let owned: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
+        let words: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let mut i = 0;
+        let next = |i: &mut usize| {
+            let w = words.get(*i).copied();
+            *i += 1;
+            w
+        };
+        while let Some(word) = next(&mut i) {
+            let result: Result<(), String> = (|| {
+                match word {
+                    "tcp" | "udp" => {
+                        let mut ports = Ports::default();
+                        let mut flags = None;
+                        while let Some(w) = words.get(i) {
+                            let (key, value) = match w.split_once(':') {
+                                Some(kv) => kv,
+                                None => break,
+                            };
+                            let (neg, value) = bang(value);
+                            match key {
+                                "dpt" | "dpts" => {
+                                    ports.dport =
+                                        Some(Negatable::new(neg, PortRange::parse(value)?))
+                                }
+                                "spt" | "spts" => {
+                                    ports.sport =
+                                        Some(Negatable::new(neg, PortRange::parse(value)?))
+                                }
+                                "flags" => {
+                                    let (m, c) =
+                                        value.split_once('/').ok_or("tcp flags need MASK/COMP")?;
+                                    flags = Some(Negatable::new(
+                                        neg,
+                                        (u32_value(m)? as u8, u32_value(c)? as u8),
+                                    ));
+                                }
+                                _ => break,
+                            }
+                            i += 1;
+                        }
+                        matches.push(if word == "tcp" {
+                            Match::Tcp(Tcp {
+                                ports,
+                                flags,
+                                option: None,
+                            })
+                        } else {
+                            Match::Udp(ports)
+                        });
+                    }
+                    "multiport" => {
+                        let side = match next(&mut i) {
+                            Some("dports") => PortSide::Destination,
+                            Some("sports") => PortSide::Source,
+                            _ => PortSide::Either,
+                        };
+                        let list = next(&mut i).ok_or("multiport without ports")?;
+                        let (neg, list) = bang(list);
+                        let ports = list
+                            .split(',')
+                            .map(PortRange::parse)
+                            .collect::<Result<Vec<_>, _>>()?;
+                        matches.push(Match::Multiport(Multiport {
+                            side,
+                            ports: Negatable::new(neg, ports),
+                        }));
+                    }
+                    "ADDRTYPE" => {
+                        if words.get(i) == Some(&"match") {
+                            i += 1;
+                        }
+                        let mut a = Addrtype::default();
+                        while let Some(kind @ ("src-type" | "dst-type")) = words.get(i).copied() {
+                            i += 1;
+                            let (neg, types) = bang(next(&mut i).ok_or("address type missing")?);
+                            let m = Match::load("addrtype");
+                            let mut m = m;
+                            m.apply(
+                                if kind == "src-type" {
+                                    "--src-type"
+                                } else {
+                                    "--dst-type"
+                                },
+                                neg,
+                                &[types.to_string()],
+                            )?;
+                            if let Match::Addrtype(parsed) = m {
+                                if kind == "src-type" {
+                                    a.src = parsed.src
+                                } else {
+                                    a.dst = parsed.dst
+                                }
+                            }
+                        }
+                        matches.push(Match::Addrtype(a));
+                    }
+                    "mark" => {
+                        if words.get(i) == Some(&"match") {
+                            i += 1;
+                        }
+                        let mut v = next(&mut i).ok_or("mark value missing")?;
+                        let mut neg = false;
+                        if v == "!" {
+                            neg = true;
+                            v = next(&mut i).ok_or("mark value missing")?;
+                        }
+                        let (n2, v) = bang(v);
+                        let mut m = Match::load("mark");
+                        m.apply("--mark", neg || n2, &[v.to_string()])?;
+                        matches.push(m);
+                    }
+                    "ctstate" | "state" => {
+                        let (neg, states) = bang(next(&mut i).ok_or("states missing")?);
+                        let states = Negatable::new(neg, CtStates::parse(states)?);
+                        matches.push(if word == "state" {
+                            Match::State(states)
+                        } else {
+                            Match::Conntrack(crate::ext::matches::Conntrack {
+                                state: Some(states),
+                                ..Default::default()
+                            })
+                        });
+                    }
+                    "statistic" => {
+                        // `statistic mode random probability P` / `statistic mode nth every N packet P`
+                        let mut m = Match::load("statistic");
+                        while let Some(key) = words.get(i).copied() {
+                            let (neg, key) = if key == "!" {
+                                i += 1;
+                                (true, words.get(i).copied().unwrap_or(""))
+                            } else {
+                                (false, key)
+                            };
+                            if !matches!(key, "mode" | "probability" | "every" | "packet") {
+                                break;
+                            }
+                            i += 1;
+                            let value = next(&mut i).ok_or("statistic value missing")?;
+                            m.apply(&format!("--{key}"), neg, &[value.to_string()])?;
+                        }
+                        matches.push(m);
+                    }
+                    "recent:" => {
+                        let mut r = match Match::load("recent") {
+                            Match::Recent(r) => r,
+                            _ => return Err("recent".into()),
+                        };
+                        while let Some(w) = words.get(i).copied() {
+                            match w {
+                                "SET" | "CHECK" | "UPDATE" | "REMOVE" | "!" => {
+                                    if w == "!" {
+                                        r.command.negated = true;
+                                    } else {
+                                        r.command.value = match w {
+                                            "SET" => RecentCommand::Set,
+                                            "CHECK" => RecentCommand::Rcheck,
+                                            "UPDATE" => RecentCommand::Update,
+                                            _ => RecentCommand::Remove,
+                                        };
+                                    }
+                                }
+                                "seconds:" => {
+                                    i += 1;
+                                    r.seconds = words.get(i).and_then(|s| s.parse().ok());
+                                }
+                                "hit_count:" => {
+                                    i += 1;
+                                    r.hitcount = words.get(i).and_then(|s| s.parse().ok());
+                                }
+                                "reap" => r.reap = true,
+                                "TTL-Match" => r.rttl = true,
+                                "name:" => {
+                                    i += 1;
+                                    r.name =
+                                        words.get(i).map(|s| s.to_string()).unwrap_or_default();
+                                }
+                                "side:" => {
+                                    i += 1;
+                                    r.rdest = words.get(i) == Some(&"dest");
+                                }
+                                "mask:" => {
+                                    i += 1;
+                                    if let Some(m) = words.get(i).and_then(|s| s.parse().ok()) {
+                                        r.mask = m;
+                                    }
+                                }
+                                _ => break,
+                            }
+                            i += 1;
+                        }
+                        matches.push(Match::Recent(r));
+                    }
+                    "PHYSDEV" => {
+                        if words.get(i) == Some(&"match") {
+                            i += 1;
+                        }
+                        let mut m = Match::load("physdev");
+                        let mut neg = false;
+                        while let Some(w) = words.get(i).copied() {
+                            match w {
+                                "!" => neg = true,
+                                "--physdev-is-in" | "--physdev-is-out" | "--physdev-is-bridged" => {
+                                    m.apply(w, neg, &[])?;
+                                    neg = false;
+                                }
+                                "--physdev-in" | "--physdev-out" => {
+                                    i += 1;
+                                    m.apply(
+                                        w,
+                                        neg,
+                                        &[words.get(i).map(|s| s.to_string()).unwrap_or_default()],
+                                    )?;
+                                    neg = false;
+                                }
+                                _ => break,
+                            }
+                            i += 1;
+                        }
+                        matches.push(m);
+                    }
+                    // Target print forms.
+                    "MARK" | "CONNMARK" if target.is_some() => {
+                        let op = next(&mut i).ok_or("MARK operation missing")?;
+                        let value = next(&mut i).ok_or("MARK value missing")?;
+                        let opt = match op {
+                            "or" => "--or-mark",
+                            "and" => "--and-mark",
+                            "xor" => "--xor-mark",
+                            "set" => "--set-mark",
+                            "xset" => "--set-xmark",
+                            _ => return Err(format!("MARK {op} is not a MARK operation")),
+                        };
+                        if let Some(t) = target.as_deref_mut() {
+                            t.action.apply(opt, false, &[value.to_string()], false)?;
+                        }
+                    }
+                    w if w.starts_with("to:") && target.is_some() => {
+                        if let Some(t) = target.as_deref_mut() {
+                            let opt = if t.name == "SNAT" {
+                                "--to-source"
+                            } else {
+                                "--to-destination"
+                            };
+                            t.action.apply(opt, false, &[w[3..].to_string()], false)?;
+                        }
+                    }
+                    "random" | "random-fully" | "persistent" if target.is_some() => {
+                        if let Some(t) = target.as_deref_mut() {
+                            match &mut t.action {
+                                Action::Dnat(Nat {
+                                    random,
+                                    random_fully,
+                                    persistent,
+                                    ..
+                                })
+                                | Action::Snat(Nat {
+                                    random,
+                                    random_fully,
+                                    persistent,
+                                    ..
+                                }) => match word {
+                                    "random" => *random = true,
+                                    "random-fully" => *random_fully = true,
+                                    _ => *persistent = true,
+                                },
+                                Action::Masquerade(PortsNat {
+                                    random,
+                                    random_fully,
+                                    ..
+                                })
+                                | Action::Redirect(PortsNat {
+                                    random,
+                                    random_fully,
+                                    ..
+                                }) => {
+                                    if word == "random" {
+                                        *random = true
+                                    } else {
+                                        *random_fully = true
+                                    }
+                                }
+                                _ => {
+                                    return Err(format!("`{word}` does not belong to this target"));
+                                }
+                            }
+                        }
+                    }
+                    "masq" | "redir" => {
+                        if words.get(i) == Some(&"ports:") || words.get(i) == Some(&"ports") {
+                            i += 1;
+                        }
+                        let ports = next(&mut i).ok_or("ports missing")?;
+                        if let Some(t) = target.as_deref_mut() {
+                            t.action
+                                .apply("--to-ports", false, &[ports.to_string()], false)?;
+                        }
+                    }
+                    "reject-with" => {
+                        let with = next(&mut i).ok_or("reject type missing")?;
+                        if let Some(t) = target.as_deref_mut() {
+                            t.action
+                                .apply("--reject-with", false, &[with.to_string()], false)?;
+                        }
+                    }
+                    "[goto]" => {
+                        if let Some(t) = target.as_deref_mut() {
+                            t.goto = true;
+                            t.action = Action::Chain;
+                        }
+                    }
+                    other => {
+                        return Err(format!(
+                            "`{other}` in the listing's match text is not understood"
+                        ));
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                problems.push(e);
+                // Keep the rest as written, so nothing is silently lost.
+                let kept: Vec<String> = words[i.saturating_sub(1)..]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                matches.push(Match::Unknown {
+                    module: "listing".into(),
+                    args: kept,
+                });
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str, columns: Columns) -> (Option<Rule>, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        (row(line, 0, columns, &mut d), d)
+    }
+
+    #[test]
+    fn headers_and_columns() {
+        assert_eq!(
+            ChainHeader::parse("Chain PREROUTING (policy ACCEPT 36 packets, 3606 bytes)"),
+            Some(ChainHeader {
+                name: "PREROUTING".into(),
+                policy: Some("ACCEPT".into()),
+                counters: Some(Counters {
+                    packets: 36,
+                    bytes: 3606
+                })
+            })
+        );
+        assert_eq!(
+            ChainHeader::parse("Chain KUBE-SERVICES (2 references)").map(|h| h.policy),
+            Some(None)
+        );
+        assert_eq!(
+            Columns::parse(
+                " pkts bytes target     prot opt in     out     source               destination"
+            ),
+            Some(Columns {
+                num: false,
+                verbose: true
+            })
+        );
+        assert_eq!(counter("216K"), Some(216_000));
+    }
+
+    #[test]
+    fn a_verbose_row_with_names() {
+        let (rule, d) = read(
+            "    0     0 KUBE-MARK-MASQ  tcp  --  *      *      !10.64.1.0/24         10.32.0.227          /* default/http-svc:http-svc cluster IP */ tcp dpt:8080",
+            Columns {
+                num: false,
+                verbose: true,
+            },
+        );
+        let rule = rule.expect("a rule");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            crate::print::rule(&rule, false),
+            "! -s 10.64.1.0/24 -d 10.32.0.227/32 -p tcp -m comment --comment \"default/http-svc:http-svc cluster IP\" -m tcp --dport 8080 -j KUBE-MARK-MASQ"
+        );
+    }
+
+    #[test]
+    fn rows_without_n_map_names_back() {
+        let (rule, d) = read(
+            "KUBE-MARK-MASQ  udp  -- !172.18.1.0/24        10.0.0.10            /* kube-system/kube-dns:dns cluster IP */ udp dpt:domain",
+            Columns::default(),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let printed = rule.map(|r| crate::print::rule(&r, false));
+        assert_eq!(
+            printed.as_deref(),
+            Some(
+                "! -s 172.18.1.0/24 -d 10.0.0.10/32 -p udp -m comment --comment \"kube-system/kube-dns:dns cluster IP\" -m udp --dport 53 -j KUBE-MARK-MASQ"
+            )
+        );
+    }
+
+    #[test]
+    fn target_texts() {
+        let cols = Columns::default();
+        let show = |line: &str| read(line, cols).0.map(|r| crate::print::rule(&r, false));
+        assert_eq!(
+            show("MARK       all  --  0.0.0.0/0            0.0.0.0/0            MARK or 0x4000")
+                .as_deref(),
+            Some("-j MARK --set-xmark 0x4000/0x4000")
+        );
+        assert_eq!(show("DNAT            tcp  --  0.0.0.0/0            0.0.0.0/0            tcp to:172.31.9.52:80").as_deref(), Some("-p tcp -m tcp -j DNAT --to-destination 172.31.9.52:80"));
+        assert_eq!(
+            show("KUBE-SEP-EA7TYKWK2S6G4PQR  all  --  0.0.0.0/0            0.0.0.0/0            statistic mode random probability 0.14286000002").as_deref(),
+            Some("-m statistic --mode random --probability 0.14286000002 -j KUBE-SEP-EA7TYKWK2S6G4PQR")
+        );
+        assert_eq!(
+            show("DOCKER         all  --  0.0.0.0/0           !127.0.0.0/8          ADDRTYPE match dst-type LOCAL").as_deref(),
+            Some("! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER")
+        );
+    }
+
+    #[test]
+    fn unknown_text_is_kept_and_reported() {
+        let (rule, d) = read(
+            "ACCEPT  all  --  0.0.0.0/0  0.0.0.0/0  frobnicate 7",
+            Columns::default(),
+        );
+        assert_eq!(d.len(), 1);
+        assert!(rule.is_some_and(|r| !r.complete && matches!(&r.matches[0], Match::Unknown { args, .. } if args == &["frobnicate", "7"])));
+    }
+}
