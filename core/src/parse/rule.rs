@@ -232,6 +232,7 @@ impl Reader<'_, '_> {
         let owner = owner.or_else(|| self.implicit_match(opt));
         if let Some(m) = owner {
             let arity = self.rule.matches[m].arity(opt).unwrap_or(0);
+            let neg = neg || (arity > 0 && inline.is_none() && self.old_bang());
             let Some((args, end)) = self.args(word, inline, arity) else {
                 return;
             };
@@ -391,6 +392,16 @@ impl Reader<'_, '_> {
             }
         }
         Some((args, end))
+    }
+
+    /// `--dport ! 80`: the old placement of `!` for an extension option; consumes the `!`.
+    fn old_bang(&mut self) -> bool {
+        let Some(bang) = self.words.get(self.i).filter(|w| w.text == "!") else {
+            return false;
+        };
+        let span = bang.span;
+        self.i += 1;
+        self.legacy_bang("!", span)
     }
 
     /// iptables ≤ 1.4.11 accepted `-s ! 10.0.0.0/8`; take it, and say it is old.

@@ -619,6 +619,40 @@ mod tests {
     }
 
     #[test]
+    fn crlf_tabs_and_the_legacy_warning_line() {
+        let text = "# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\r\n*nat\r\n\t:X - [0:0]\r\n\t-A X -j ACCEPT\r\nCOMMIT\r\n";
+        let parsed = parse(text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert_eq!(parsed.ruleset.tables[0].rule_count(), 1);
+    }
+
+    #[test]
+    fn old_negation_placement_is_read_and_noted() {
+        let parsed = parse("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s ! 10.0.0.0/8 -p tcp --dport ! 80 -j ACCEPT\nCOMMIT\n");
+        let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
+        assert_eq!(crate::print::rule(rule, false), "! -s 10.0.0.0/8 -p tcp -m tcp ! --dport 80 -j ACCEPT");
+        let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["old-negation", "old-negation"]);
+    }
+
+    #[test]
+    fn counters_in_both_forms() {
+        let save_c = parse("*filter\n:INPUT ACCEPT [1:2]\n[5:300] -A INPUT -j ACCEPT\nCOMMIT\n");
+        assert_eq!(save_c.format, crate::parse::Format::SaveWithCounters);
+        let s_v = parse("*filter\n:INPUT ACCEPT [1:2]\n-A INPUT -p tcp -c 10 20 -j ACCEPT\nCOMMIT\n");
+        let rule = &s_v.ruleset.tables[0].chains[0].rules[0];
+        assert_eq!(rule.counters, Some(Counters { packets: 10, bytes: 20 }));
+        assert!(s_v.diagnostics.is_empty(), "{:?}", s_v.diagnostics);
+    }
+
+    #[test]
+    fn undeclared_and_missing_chains_are_reported() {
+        let parsed = parse("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A KUBE-X -j ACCEPT\nCOMMIT\n");
+        let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["missing-chain", "undeclared-chain"]);
+    }
+
+    #[test]
     fn insert_places_the_rule_first() {
         let parsed =
             parse("*filter\n:INPUT ACCEPT\n-A INPUT -j DROP\n-I INPUT -j ACCEPT\nCOMMIT\n");
