@@ -1,7 +1,9 @@
 //! `cargo xtask`: the single source of truth for setting up, building, serving and testing
 //! chainlens. CI runs `cargo xtask test`, exactly what a person runs.
 
+mod bench;
 mod bundle;
+mod dumps;
 mod serve;
 mod setup;
 mod test;
@@ -15,13 +17,15 @@ usage: cargo xtask <command>
 commands:
   serve [--port N] [--no-build]   install what is missing, build the release bundle, serve it on 127.0.0.1
   test                            everything CI runs: fmt, clippy, tests, wasm32 check, bundle, e2e
-  bundle                          build the release bundle into dist/ and report its size";
+  bundle                          build the release bundle into dist/ and report its size
+  bench                           parse benchmarks: native, iptables-xml, and in the browser";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
+        Some("bench") => bench::run_all(),
         Some("bundle") => setup::web_tools().and_then(|()| bundle::build().map(|_| ())),
         _ => {
             eprintln!("{USAGE}");

@@ -440,8 +440,8 @@ impl Match {
     }
 
     /// Applies one option (already known to be this match's, with its arguments).
-    pub fn apply(&mut self, opt: &str, negated: bool, args: &[String]) -> Result<(), String> {
-        let arg = args.first().map(String::as_str).unwrap_or("");
+    pub fn apply(&mut self, opt: &str, negated: bool, args: &[&str]) -> Result<(), String> {
+        let arg = args.first().copied().unwrap_or("");
         match self {
             Match::Comment(c) => {
                 no_negation(negated, opt)?;
@@ -458,7 +458,7 @@ impl Match {
                         negated,
                         (
                             tcp_flags(arg)?,
-                            tcp_flags(args.get(1).map_or("", String::as_str))?,
+                            tcp_flags(args.get(1).copied().unwrap_or(""))?,
                         ),
                     ))
                 }
@@ -560,14 +560,14 @@ impl Match {
             Match::Set(s) => match opt {
                 "--match-set" | "--set" => {
                     s.name = Negatable::new(negated, arg.to_string());
-                    s.flags = args.get(1).cloned().unwrap_or_default();
+                    s.flags = args.get(1).map(|f| f.to_string()).unwrap_or_default();
                 }
                 _ => {
                     if negated {
                         s.extra.push("!".into());
                     }
                     s.extra.push(opt.to_string());
-                    s.extra.extend(args.iter().cloned());
+                    s.extra.extend(args.iter().map(|a| a.to_string()));
                 }
             },
             Match::Limit(l) => match opt {
@@ -581,7 +581,7 @@ impl Match {
                     raw.push("!".into());
                 }
                 raw.push(opt.to_string());
-                raw.extend(args.iter().cloned());
+                raw.extend(args.iter().map(|a| a.to_string()));
             }
         }
         Ok(())

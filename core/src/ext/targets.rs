@@ -230,13 +230,13 @@ impl Action {
         &mut self,
         opt: &str,
         negated: bool,
-        args: &[String],
+        args: &[&str],
         v6: bool,
     ) -> Result<(), String> {
         if negated {
             return Err(format!("target option {opt} cannot be negated"));
         }
-        let arg = args.first().map(String::as_str).unwrap_or("");
+        let arg = args.first().copied().unwrap_or("");
         match self {
             Action::Reject(with) => *with = reject_with(arg, v6)?,
             Action::Mark { value, mask } => (*value, *mask) = mark_op(opt, arg)?,
@@ -347,7 +347,7 @@ impl Action {
             },
             Action::Unknown(raw) => {
                 raw.push(opt.to_string());
-                raw.extend(args.iter().cloned());
+                raw.extend(args.iter().map(|a| a.to_string()));
             }
             Action::Accept
             | Action::Drop

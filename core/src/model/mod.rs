@@ -44,8 +44,20 @@ impl Table {
         }
     }
 
+    /// The chain called `name` (a linear search: for many lookups use [`Table::index`]).
     pub fn chain(&self, name: &str) -> Option<&Chain> {
         self.chains.iter().find(|c| c.name == name)
+    }
+
+    /// Chain positions by name, for resolving many jumps at once.
+    pub fn index(&self) -> ChainIndex<'_> {
+        ChainIndex(
+            self.chains
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.as_str(), i))
+                .collect(),
+        )
     }
 
     pub fn rule_count(&self) -> usize {
@@ -55,12 +67,31 @@ impl Table {
     /// What `target` names in this table: a chain of it, a verdict, an extension, or a chain the
     /// paste never declared.
     pub fn resolve(&self, target: &Target) -> TargetKind {
-        match target.action {
-            Action::Chain if self.chain(&target.name).is_some() => TargetKind::Chain,
-            Action::Chain => TargetKind::MissingChain,
-            Action::Accept | Action::Drop | Action::Return | Action::Queue => TargetKind::Verdict,
-            _ => TargetKind::Extension,
-        }
+        resolve(target, self.chain(&target.name).is_some())
+    }
+}
+
+/// Chain positions of one table by name.
+#[derive(Clone, Debug, Default)]
+pub struct ChainIndex<'t>(std::collections::HashMap<&'t str, usize>);
+
+impl ChainIndex<'_> {
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.0.get(name).copied()
+    }
+
+    /// [`Table::resolve`] in constant time.
+    pub fn resolve(&self, target: &Target) -> TargetKind {
+        resolve(target, self.0.contains_key(target.name.as_str()))
+    }
+}
+
+fn resolve(target: &Target, declared: bool) -> TargetKind {
+    match target.action {
+        Action::Chain if declared => TargetKind::Chain,
+        Action::Chain => TargetKind::MissingChain,
+        Action::Accept | Action::Drop | Action::Return | Action::Queue => TargetKind::Verdict,
+        _ => TargetKind::Extension,
     }
 }
 
@@ -188,13 +219,6 @@ pub struct Header {
     pub protocol: Option<Negatable<Protocol>>,
     /// `Some(false)` for `-f`, `Some(true)` for `! -f`.
     pub fragment: Option<bool>,
-}
-
-/// One shell word of a rule, unquoted, with the span of its written form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Token {
-    pub text: String,
-    pub span: Span,
 }
 
 /// `-j NAME [options]` or `-g NAME`.

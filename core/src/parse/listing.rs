@@ -333,7 +333,7 @@ fn extras(
                                     "--dst-type"
                                 },
                                 neg,
-                                &[types.to_string()],
+                                &[types],
                             )?;
                             if let Match::Addrtype(parsed) = m {
                                 if kind == "src-type" {
@@ -357,7 +357,7 @@ fn extras(
                         }
                         let (n2, v) = bang(v);
                         let mut m = Match::load("mark");
-                        m.apply("--mark", neg || n2, &[v.to_string()])?;
+                        m.apply("--mark", neg || n2, &[v])?;
                         matches.push(m);
                     }
                     "ctstate" | "state" => {
@@ -387,7 +387,7 @@ fn extras(
                             }
                             i += 1;
                             let value = next(&mut i).ok_or("statistic value missing")?;
-                            m.apply(&format!("--{key}"), neg, &[value.to_string()])?;
+                            m.apply(&format!("--{key}"), neg, &[value])?;
                         }
                         matches.push(m);
                     }
@@ -456,11 +456,7 @@ fn extras(
                                 }
                                 "--physdev-in" | "--physdev-out" => {
                                     i += 1;
-                                    m.apply(
-                                        w,
-                                        neg,
-                                        &[words.get(i).map(|s| s.to_string()).unwrap_or_default()],
-                                    )?;
+                                    m.apply(w, neg, &[words.get(i).copied().unwrap_or_default()])?;
                                     neg = false;
                                 }
                                 _ => break,
@@ -482,7 +478,7 @@ fn extras(
                             _ => return Err(format!("MARK {op} is not a MARK operation")),
                         };
                         if let Some(t) = target.as_deref_mut() {
-                            t.action.apply(opt, false, &[value.to_string()], false)?;
+                            t.action.apply(opt, false, &[value], false)?;
                         }
                     }
                     w if w.starts_with("to:") && target.is_some() => {
@@ -492,7 +488,7 @@ fn extras(
                             } else {
                                 "--to-destination"
                             };
-                            t.action.apply(opt, false, &[w[3..].to_string()], false)?;
+                            t.action.apply(opt, false, &[&w[3..]], false)?;
                         }
                     }
                     "random" | "random-fully" | "persistent" if target.is_some() => {
@@ -542,15 +538,13 @@ fn extras(
                         }
                         let ports = next(&mut i).ok_or("ports missing")?;
                         if let Some(t) = target.as_deref_mut() {
-                            t.action
-                                .apply("--to-ports", false, &[ports.to_string()], false)?;
+                            t.action.apply("--to-ports", false, &[ports], false)?;
                         }
                     }
                     "reject-with" => {
                         let with = next(&mut i).ok_or("reject type missing")?;
                         if let Some(t) = target.as_deref_mut() {
-                            t.action
-                                .apply("--reject-with", false, &[with.to_string()], false)?;
+                            t.action.apply("--reject-with", false, &[with], false)?;
                         }
                     }
                     "[goto]" => {

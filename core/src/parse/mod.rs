@@ -14,7 +14,7 @@ use crate::model::Ruleset;
 use crate::text::Span;
 
 pub use rule::{ReadRule, read as read_rule};
-pub use words::split_words;
+pub use words::{Token, split_words};
 
 /// What kind of paste the text was read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -152,6 +152,13 @@ struct Paste<'t> {
 
 impl Paste<'_> {
     fn line(&mut self, line: &str, span: Span) {
+        // Most lines of a dump are rules: send them straight to the save reader.
+        if self.listing.is_none() && (line.starts_with("-A ") || line.starts_with(':')) {
+            self.close_prose();
+            self.seen.save = true;
+            self.save.line(line, span);
+            return;
+        }
         if line.is_empty() {
             self.close_listing();
             self.close_prose();
@@ -455,12 +462,25 @@ pub fn parse_rule(text: &str, v6: bool) -> (crate::model::Rule, Vec<Diagnostic>)
 }
 
 /// `Some((control, total))` when too much of the text is control characters to be a paste of
-/// command output.
+/// command output. Counted on bytes: C0 controls and DEL are single bytes, C1 controls are
+/// `C2 80..9F`, and U+FFFD (what invalid UTF-8 became) is `EF BF BD`.
 fn binary_share(text: &str) -> Option<(usize, usize)> {
-    let total = text.chars().count();
-    let bad = text
-        .chars()
-        .filter(|&c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{fffd}')
-        .count();
-    (bad > 0 && (text.contains('\0') || bad * 20 > total)).then_some((bad, total))
+    let bytes = text.as_bytes();
+    let total = bytes.iter().filter(|&&b| (b as i8) >= -0x40).count();
+    let mut bad = 0;
+    let mut nul = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0 => {
+                nul = true;
+                bad += 1;
+            }
+            b'\t' | b'\n' | b'\r' => {}
+            0x01..=0x1f | 0x7f => bad += 1,
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => bad += 1,
+            0xef if bytes.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]) => bad += 1,
+            _ => {}
+        }
+    }
+    (bad > 0 && (nul || bad * 20 > total)).then_some((bad, total))
 }

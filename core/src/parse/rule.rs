@@ -3,12 +3,13 @@
 //! `--opt=value`, glued short options (`-ptcp`), options claimed by the most recently loaded
 //! match that knows them, and `-m tcp`/`-m udp` loaded implicitly by `-p` as iptables does.
 
+use super::words::Token;
 use crate::diag::Diagnostic;
 use crate::ext::RuleContext;
 use crate::ext::matches::Match;
 use crate::ext::targets::Action;
 use crate::model::values::{Address, Cidr, Interface, Negatable, Protocol};
-use crate::model::{Counters, Header, Target, Token};
+use crate::model::{Counters, Header, Target};
 use crate::text::Span;
 
 /// What a rule's words said.
@@ -24,7 +25,7 @@ pub struct ReadRule {
 }
 
 /// Reads the words of a rule (after `-A CHAIN`). `v6` selects IPv6 spellings (REJECT types).
-pub fn read(words: &[Token], v6: bool, diagnostics: &mut Vec<Diagnostic>) -> ReadRule {
+pub fn read(words: &[Token<'_>], v6: bool, diagnostics: &mut Vec<Diagnostic>) -> ReadRule {
     let mut reader = Reader {
         words,
         i: 0,
@@ -42,7 +43,7 @@ pub fn read(words: &[Token], v6: bool, diagnostics: &mut Vec<Diagnostic>) -> Rea
 }
 
 struct Reader<'a, 'd> {
-    words: &'a [Token],
+    words: &'a [Token<'a>],
     i: usize,
     v6: bool,
     rule: ReadRule,
@@ -52,7 +53,7 @@ struct Reader<'a, 'd> {
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
-impl Reader<'_, '_> {
+impl<'a> Reader<'a, '_> {
     fn run(&mut self) {
         let mut negated: Option<Span> = None;
         while let Some(word) = self.words.get(self.i) {
@@ -88,7 +89,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn option(&mut self, word: &Token, opt: &str, inline: Option<String>, neg: bool) {
+    fn option(&mut self, word: &Token<'_>, opt: &str, inline: Option<&'a str>, neg: bool) {
         match opt {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
                 let Some((mut neg, value, span)) = self.value(word, inline, neg) else {
@@ -96,7 +97,9 @@ impl Reader<'_, '_> {
                 };
                 neg |= self.legacy_bang(&value, span);
                 let value = if value == "!" {
-                    self.next_word().map(|w| w.text.clone()).unwrap_or_default()
+                    self.next_word()
+                        .map(|w| w.text.to_string())
+                        .unwrap_or_default()
                 } else {
                     value
                 };
@@ -180,12 +183,12 @@ impl Reader<'_, '_> {
             }
             "-c" | "--set-counters" => {
                 let first = inline
-                    .or_else(|| self.next_word().map(|w| w.text.clone()))
+                    .or_else(|| self.next_word().map(|w| w.text.as_ref()))
                     .unwrap_or_default();
                 // `-c P,B` (iptables ≥ 1.8) or `-c P B`.
                 let (packets, bytes) = match first.split_once(',') {
-                    Some((p, b)) => (Some(p.to_string()), Some(b.to_string())),
-                    None => (Some(first), self.next_word().map(|w| w.text.clone())),
+                    Some((p, b)) => (Some(p), Some(b)),
+                    None => (Some(first), self.next_word().map(|w| w.text.as_ref())),
                 };
                 match (
                     packets.and_then(|p| p.parse().ok()),
@@ -206,7 +209,13 @@ impl Reader<'_, '_> {
     }
 
     /// An option of a match or the target.
-    fn extension_option(&mut self, word: &Token, opt: &str, inline: Option<String>, neg: bool) {
+    fn extension_option(
+        &mut self,
+        word: &Token<'_>,
+        opt: &str,
+        inline: Option<&'a str>,
+        neg: bool,
+    ) {
         let in_target = self.rule.target.as_ref().and_then(|t| t.action.arity(opt));
         if let Some(arity) = in_target {
             let Some((args, end)) = self.args(word, inline, arity) else {
@@ -262,7 +271,7 @@ impl Reader<'_, '_> {
             if neg {
                 raw.push("!".into());
             }
-            raw.push(word.text.clone());
+            raw.push(word.text.to_string());
             while let Some(next) = self.words.get(self.i) {
                 if next.text.starts_with('-')
                     && next.text.len() > 1
@@ -271,7 +280,7 @@ impl Reader<'_, '_> {
                 {
                     break;
                 }
-                raw.push(next.text.clone());
+                raw.push(next.text.to_string());
                 self.i += 1;
             }
             return;
@@ -346,15 +355,15 @@ impl Reader<'_, '_> {
     /// The value of `-x VALUE`, `-xVALUE` or `--opt=VALUE`, with the negation so far.
     fn value(
         &mut self,
-        word: &Token,
-        inline: Option<String>,
+        word: &Token<'_>,
+        inline: Option<&'a str>,
         neg: bool,
     ) -> Option<(bool, String, Span)> {
         if let Some(v) = inline {
-            return Some((neg, v, word.span));
+            return Some((neg, v.to_string(), word.span));
         }
         match self.next_word() {
-            Some(w) => Some((neg, w.text.clone(), w.span)),
+            Some(w) => Some((neg, w.text.to_string(), w.span)),
             None => {
                 self.error(
                     word.span,
@@ -368,16 +377,17 @@ impl Reader<'_, '_> {
 
     fn args(
         &mut self,
-        word: &Token,
-        inline: Option<String>,
+        word: &Token<'_>,
+        inline: Option<&'a str>,
         arity: usize,
-    ) -> Option<(Vec<String>, usize)> {
-        let mut args: Vec<String> = inline.into_iter().collect();
+    ) -> Option<(Vec<&'a str>, usize)> {
+        let mut args: Vec<&'a str> = inline.into_iter().collect();
         let mut end = word.span.end;
         while args.len() < arity {
-            match self.words.get(self.i) {
+            let words = self.words;
+            match words.get(self.i) {
                 Some(w) => {
-                    args.push(w.text.clone());
+                    args.push(&w.text);
                     end = w.span.end;
                     self.i += 1;
                 }
@@ -448,8 +458,9 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn next_word(&mut self) -> Option<&Token> {
-        let w = self.words.get(self.i);
+    fn next_word(&mut self) -> Option<&'a Token<'a>> {
+        let words = self.words;
+        let w = words.get(self.i);
         if w.is_some() {
             self.i += 1;
         }
@@ -526,10 +537,10 @@ impl Reader<'_, '_> {
 }
 
 /// Splits `--opt=value` and glued short options (`-ptcp`, `-s1.2.3.4`).
-fn split_option(word: &str) -> (&str, Option<String>) {
+fn split_option(word: &str) -> (&str, Option<&str>) {
     if let Some(long) = word.strip_prefix("--") {
         return match long.split_once('=') {
-            Some((name, value)) => (&word[..name.len() + 2], Some(value.to_string())),
+            Some((name, value)) => (&word[..name.len() + 2], Some(value)),
             None => (word, None),
         };
     }
@@ -539,7 +550,7 @@ fn split_option(word: &str) -> (&str, Option<String>) {
             short,
             "-s" | "-d" | "-i" | "-o" | "-p" | "-m" | "-j" | "-g" | "-c"
         ) {
-            return (short, Some(word[2..].to_string()));
+            return (short, Some(&word[2..]));
         }
     }
     (word, None)

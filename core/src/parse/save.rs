@@ -1,6 +1,8 @@
 //! The `iptables-save` grammar: `*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `COMMIT`,
 //! comments; and headerless fragments of `-A` lines as grep leaves them.
 
+use std::collections::HashMap;
+
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, space0, space1, u64 as dec_u64};
@@ -8,9 +10,10 @@ use nom::combinator::{all_consuming, map, opt, rest};
 use nom::sequence::{delimited, preceded, separated_pair, terminated};
 use nom::{IResult, Parser};
 
+use super::words::Token;
 use super::words::split_words;
 use crate::diag::Diagnostic;
-use crate::model::{Chain, Counters, Origin, Rule, Table, TargetKind, Token};
+use crate::model::{Chain, Counters, Origin, Rule, Table, TargetKind};
 use crate::text::Span;
 
 /// One line of a save dump, as the grammar sees it.
@@ -88,6 +91,9 @@ pub(super) struct Reader<'t> {
     current: Option<Table>,
     /// Rules met outside any `*table … COMMIT` block.
     loose: Option<Table>,
+    /// Chain positions by name in `current` and in `loose`.
+    current_index: HashMap<String, usize>,
+    loose_index: HashMap<String, usize>,
     diagnostics: Vec<Diagnostic>,
     understood: usize,
     /// `-t TABLE` of the commands that printed listings, for naming the headerless table.
@@ -119,6 +125,8 @@ impl<'t> Reader<'t> {
             tables: Vec::new(),
             current: None,
             loose: None,
+            current_index: HashMap::new(),
+            loose_index: HashMap::new(),
             diagnostics: Vec::new(),
             understood: 0,
             table_hints: Vec::new(),
@@ -147,7 +155,7 @@ impl<'t> Reader<'t> {
             self.table_hints.push(t);
         }
         let table = self.loose.get_or_insert_with(|| Table::new("", None));
-        let chain = chain_mut(table, name);
+        let chain = chain_mut(table, &mut self.loose_index, name);
         chain.declared.get_or_insert(span);
         if chain.is_builtin() {
             chain.policy = policy.or(chain.policy.take());
@@ -210,6 +218,7 @@ impl<'t> Reader<'t> {
                     self.commit(open);
                 }
                 self.current = Some(Table::new(name, Some(span)));
+                self.current_index.clear();
             }
             Line::Chain {
                 name,
@@ -217,8 +226,8 @@ impl<'t> Reader<'t> {
                 counters,
             } => {
                 self.understood += 1;
-                let table = self.table_for(span);
-                let chain = chain_mut(table, name);
+                let (table, index) = self.table_for();
+                let chain = chain_mut(table, index, name);
                 let again = chain.declared.replace(span).is_some();
                 chain.policy = (policy != "-").then(|| policy.to_string());
                 chain.counters = counters;
@@ -266,7 +275,7 @@ impl<'t> Reader<'t> {
         let base = Span::of(self.text, command).start;
         let (words, problem) = split_words(command, base);
         self.diagnostics.extend(problem);
-        let op = words[0].text.as_str();
+        let op = words[0].text.as_ref();
         let Some(chain_word) = words.get(1) else {
             self.diagnostics.push(Diagnostic::error(
                 "missing-chain",
@@ -275,7 +284,7 @@ impl<'t> Reader<'t> {
             ));
             return;
         };
-        let chain_name = chain_word.text.clone();
+        let chain_name = chain_word.text.to_string();
         match op {
             "-A" | "--append" | "-I" | "--insert" => {
                 let mut args = &words[2..];
@@ -291,8 +300,8 @@ impl<'t> Reader<'t> {
                 let rule = self.rule(span, counters, args);
                 self.understood += 1;
                 self.counters_seen |= rule.counters.is_some();
-                let table = self.table_for(span);
-                let rules = &mut chain_mut(table, &chain_name).rules;
+                let (table, index) = self.table_for();
+                let rules = &mut chain_mut(table, index, &chain_name).rules;
                 let mut superseded = None;
                 if let (Some(first), Some(last)) = (rules.first(), rules.last())
                     && first.origin != Origin::Save
@@ -315,26 +324,29 @@ impl<'t> Reader<'t> {
             }
             "-N" | "--new-chain" => {
                 self.understood += 1;
-                let table = self.table_for(span);
-                chain_mut(table, &chain_name).declared.get_or_insert(span);
+                let (table, index) = self.table_for();
+                chain_mut(table, index, &chain_name)
+                    .declared
+                    .get_or_insert(span);
             }
             "-P" | "--policy" => {
                 self.understood += 1;
-                let policy = words.get(2).map(|w| w.text.clone());
-                let table = self.table_for(span);
-                let chain = chain_mut(table, &chain_name);
+                let policy = words.get(2).map(|w| w.text.to_string());
+                let (table, index) = self.table_for();
+                let chain = chain_mut(table, index, &chain_name);
                 chain.policy = policy;
                 chain.declared.get_or_insert(span);
             }
             "-F" | "--flush" => {
                 self.understood += 1;
-                let table = self.table_for(span);
-                chain_mut(table, &chain_name).rules.clear();
+                let (table, index) = self.table_for();
+                chain_mut(table, index, &chain_name).rules.clear();
             }
             "-X" | "--delete-chain" => {
                 self.understood += 1;
-                let table = self.table_for(span);
+                let (table, index) = self.table_for();
                 table.chains.retain(|c| c.name != chain_name);
+                index.clear();
             }
             _ => self.diagnostics.push(
                 Diagnostic::error(
@@ -348,7 +360,7 @@ impl<'t> Reader<'t> {
     }
 
     /// Reads a rule's words into its typed form.
-    fn rule(&mut self, span: Span, counters: Option<Counters>, words: &[Token]) -> Rule {
+    fn rule(&mut self, span: Span, counters: Option<Counters>, words: &[Token<'_>]) -> Rule {
         let read = super::rule::read(words, self.v6, &mut self.diagnostics);
         Rule {
             span,
@@ -361,11 +373,15 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// The table a chain or rule line belongs to: the open `*table`, else the loose rules.
-    fn table_for(&mut self, _span: Span) -> &mut Table {
+    /// The table a chain or rule line belongs to (the open `*table`, else the loose rules), with
+    /// its chain index.
+    fn table_for(&mut self) -> (&mut Table, &mut HashMap<String, usize>) {
         match &mut self.current {
-            Some(table) => table,
-            None => self.loose.get_or_insert_with(|| Table::new("", None)),
+            Some(table) => (table, &mut self.current_index),
+            None => (
+                self.loose.get_or_insert_with(|| Table::new("", None)),
+                &mut self.loose_index,
+            ),
         }
     }
 
@@ -455,22 +471,40 @@ fn has_ipv6_address(tables: &[Table]) -> bool {
         })
 }
 
-fn chain_mut<'a>(table: &'a mut Table, name: &str) -> &'a mut Chain {
-    let index = match table.chains.iter().position(|c| c.name == name) {
-        Some(i) => i,
+/// The chain called `name` in `table`, created if new. `index` maps names to positions in
+/// `table.chains` and is kept in step here (the reader's lookups must not be linear: dumps have
+/// tens of thousands of chains).
+fn chain_mut<'a>(
+    table: &'a mut Table,
+    index: &mut HashMap<String, usize>,
+    name: &str,
+) -> &'a mut Chain {
+    if index.len() != table.chains.len() {
+        *index = table
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+    }
+    let i = match index.get(name) {
+        Some(&i) => i,
         None => {
             table.chains.push(Chain::new(name));
+            index.insert(name.to_string(), table.chains.len() - 1);
             table.chains.len() - 1
         }
     };
-    &mut table.chains[index]
+    &mut table.chains[i]
 }
 
 /// Reports jumps to chains the table does not have, and (in a real dump) rules appended to
 /// chains it never declared, which iptables-restore would refuse.
 fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
     let dump = table.header.is_some();
+    let index = table.index();
     let mut missing: Vec<(&str, Span, usize)> = Vec::new();
+    let mut missing_at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for chain in &table.chains {
         if dump
             && chain.declared.is_none()
@@ -492,10 +526,13 @@ fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
             );
         }
         for target in chain.rules.iter().filter_map(|r| r.target.as_ref()) {
-            if table.resolve(target) == TargetKind::MissingChain {
-                match missing.iter_mut().find(|m| m.0 == target.name) {
-                    Some(m) => m.2 += 1,
-                    None => missing.push((&target.name, target.span, 1)),
+            if index.resolve(target) == TargetKind::MissingChain {
+                match missing_at.get(target.name.as_str()) {
+                    Some(&m) => missing[m].2 += 1,
+                    None => {
+                        missing_at.insert(&target.name, missing.len());
+                        missing.push((&target.name, target.span, 1));
+                    }
                 }
             }
         }
@@ -628,9 +665,14 @@ mod tests {
 
     #[test]
     fn old_negation_placement_is_read_and_noted() {
-        let parsed = parse("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s ! 10.0.0.0/8 -p tcp --dport ! 80 -j ACCEPT\nCOMMIT\n");
+        let parsed = parse(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s ! 10.0.0.0/8 -p tcp --dport ! 80 -j ACCEPT\nCOMMIT\n",
+        );
         let rule = &parsed.ruleset.tables[0].chains[0].rules[0];
-        assert_eq!(crate::print::rule(rule, false), "! -s 10.0.0.0/8 -p tcp -m tcp ! --dport 80 -j ACCEPT");
+        assert_eq!(
+            crate::print::rule(rule, false),
+            "! -s 10.0.0.0/8 -p tcp -m tcp ! --dport 80 -j ACCEPT"
+        );
         let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["old-negation", "old-negation"]);
     }
@@ -639,15 +681,24 @@ mod tests {
     fn counters_in_both_forms() {
         let save_c = parse("*filter\n:INPUT ACCEPT [1:2]\n[5:300] -A INPUT -j ACCEPT\nCOMMIT\n");
         assert_eq!(save_c.format, crate::parse::Format::SaveWithCounters);
-        let s_v = parse("*filter\n:INPUT ACCEPT [1:2]\n-A INPUT -p tcp -c 10 20 -j ACCEPT\nCOMMIT\n");
+        let s_v =
+            parse("*filter\n:INPUT ACCEPT [1:2]\n-A INPUT -p tcp -c 10 20 -j ACCEPT\nCOMMIT\n");
         let rule = &s_v.ruleset.tables[0].chains[0].rules[0];
-        assert_eq!(rule.counters, Some(Counters { packets: 10, bytes: 20 }));
+        assert_eq!(
+            rule.counters,
+            Some(Counters {
+                packets: 10,
+                bytes: 20
+            })
+        );
         assert!(s_v.diagnostics.is_empty(), "{:?}", s_v.diagnostics);
     }
 
     #[test]
     fn undeclared_and_missing_chains_are_reported() {
-        let parsed = parse("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A KUBE-X -j ACCEPT\nCOMMIT\n");
+        let parsed = parse(
+            "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A KUBE-X -j ACCEPT\nCOMMIT\n",
+        );
         let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["missing-chain", "undeclared-chain"]);
     }

@@ -1,55 +1,92 @@
 //! Splits a rule line into shell words the way iptables-restore does: white space separates,
 //! double quotes group, and a backslash inside quotes escapes `"` and `\`.
 
+use std::borrow::Cow;
+
 use crate::diag::Diagnostic;
-use crate::model::Token;
 use crate::text::Span;
+
+/// One shell word of a rule, unquoted, with the span of its written form. It borrows from the
+/// paste unless unquoting changed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token<'t> {
+    pub text: Cow<'t, str>,
+    pub span: Span,
+}
 
 /// Splits `line` (which starts at byte `base` of the source) into words. An unterminated quote
 /// is reported and the rest of the line taken as its word.
-pub fn split_words(line: &str, base: usize) -> (Vec<Token>, Option<Diagnostic>) {
-    let mut words = Vec::new();
+pub fn split_words(line: &str, base: usize) -> (Vec<Token<'_>>, Option<Diagnostic>) {
+    // Byte-wise: every delimiter is ASCII, so slicing at them keeps UTF-8 intact. Most words
+    // have no quotes and are copied in one piece.
+    let bytes = line.as_bytes();
+    let mut words = Vec::with_capacity(24);
     let mut problem = None;
-    let mut chars = line.char_indices().peekable();
-    while let Some(&(start, c)) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
             continue;
         }
-        let mut text = String::new();
-        let mut end = start;
-        let mut quote_open = None;
-        while let Some(&(i, c)) = chars.peek() {
-            if quote_open.is_none() && c.is_whitespace() {
-                break;
-            }
-            chars.next();
-            end = i + c.len_utf8();
-            match (quote_open, c) {
-                (None, '"') => quote_open = Some(i),
-                (Some(_), '"') => quote_open = None,
-                (Some(_), '\\') if matches!(chars.peek(), Some(&(_, '"' | '\\'))) => {
-                    if let Some((j, escaped)) = chars.next() {
-                        text.push(escaped);
-                        end = j + escaped.len_utf8();
-                    }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'"' {
+            i += 1;
+        }
+        if i == bytes.len() || bytes[i] != b'"' {
+            words.push(Token {
+                text: Cow::Borrowed(&line[start..i]),
+                span: Span::new(base + start, base + i),
+            });
+            continue;
+        }
+        let mut text = String::from(&line[start..i]);
+        let mut open_quote = None;
+        while i < bytes.len() && (open_quote.is_some() || !bytes[i].is_ascii_whitespace()) {
+            let run = i;
+            match (open_quote, bytes[i]) {
+                (None, b'"') => {
+                    open_quote = Some(i);
+                    i += 1;
                 }
-                _ => text.push(c),
+                (Some(_), b'"') => {
+                    open_quote = None;
+                    i += 1;
+                }
+                (Some(_), b'\\') if matches!(bytes.get(i + 1), Some(b'"' | b'\\')) => {
+                    text.push(char::from(bytes[i + 1]));
+                    i += 2;
+                }
+                (Some(_), _) => {
+                    while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\') {
+                        i += 1;
+                    }
+                    if i == run {
+                        // A lone backslash: kept as written.
+                        i += 1;
+                    }
+                    text.push_str(&line[run..i]);
+                }
+                (None, _) => {
+                    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'"' {
+                        i += 1;
+                    }
+                    text.push_str(&line[run..i]);
+                }
             }
         }
-        if let Some(q) = quote_open {
+        if let Some(q) = open_quote {
             problem = Some(
                 Diagnostic::error(
                     "unterminated-quote",
-                    Span::new(base + q, base + end),
+                    Span::new(base + q, base + i),
                     "this quote is never closed",
                 )
                 .with_help("close the quoted argument with `\"` on the same line"),
             );
         }
         words.push(Token {
-            text,
-            span: Span::new(base + start, base + end),
+            text: Cow::Owned(text),
+            span: Span::new(base + start, base + i),
         });
     }
     (words, problem)
@@ -60,7 +97,11 @@ mod tests {
     use super::*;
 
     fn texts(line: &str) -> Vec<String> {
-        split_words(line, 0).0.into_iter().map(|t| t.text).collect()
+        split_words(line, 0)
+            .0
+            .into_iter()
+            .map(|t| t.text.into_owned())
+            .collect()
     }
 
     #[test]
@@ -71,6 +112,8 @@ mod tests {
         );
         assert_eq!(texts("  \t-A\tX  "), ["-A", "X"]);
         assert_eq!(texts(r#"--comment """#), ["--comment", ""]);
+        assert_eq!(texts(r#"a"b c"d é\x"#), [r#"ab cd"#, r#"é\x"#]);
+        assert_eq!(texts(r#""a\zb""#), [r#"a\zb"#]);
     }
 
     #[test]

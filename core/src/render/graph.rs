@@ -83,34 +83,36 @@ impl ChainGraph {
             })
             .collect();
         let mut edges: Vec<Edge> = Vec::new();
+        let index = table.index();
+        let mut missing: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        // Merging repeated jumps: (from, to, goto) → edge position.
+        let mut merged: std::collections::HashMap<(usize, usize, bool), usize> =
+            std::collections::HashMap::new();
         for (from, chain) in table.chains.iter().enumerate() {
             for (i, rule) in chain.rules.iter().enumerate() {
                 let Some(target) = &rule.target else { continue };
-                let to = match table.resolve(target) {
-                    TargetKind::Chain => table.chains.iter().position(|c| c.name == target.name),
+                let to = match index.resolve(target) {
+                    TargetKind::Chain => index.get(&target.name),
                     TargetKind::MissingChain => {
-                        Some(match nodes.iter().position(|n| n.chain == target.name) {
-                            Some(n) => n,
-                            None => {
-                                nodes.push(node(&target.name, NodeKind::Missing, 0));
-                                nodes.len() - 1
-                            }
-                        })
+                        Some(*missing.entry(target.name.as_str()).or_insert_with(|| {
+                            nodes.push(node(&target.name, NodeKind::Missing, 0));
+                            nodes.len() - 1
+                        }))
                     }
                     TargetKind::Verdict | TargetKind::Extension => None,
                 };
                 let Some(to) = to else { continue };
-                match edges
-                    .iter_mut()
-                    .find(|e| e.from == from && e.to == to && e.goto == target.goto)
-                {
-                    Some(edge) => edge.rules.push(i + 1),
-                    None => edges.push(Edge {
-                        from,
-                        to,
-                        rules: vec![i + 1],
-                        goto: target.goto,
-                    }),
+                match merged.get(&(from, to, target.goto)) {
+                    Some(&e) => edges[e].rules.push(i + 1),
+                    None => {
+                        merged.insert((from, to, target.goto), edges.len());
+                        edges.push(Edge {
+                            from,
+                            to,
+                            rules: vec![i + 1],
+                            goto: target.goto,
+                        });
+                    }
                 }
             }
         }

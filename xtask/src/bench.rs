@@ -1,0 +1,168 @@
+//! `cargo xtask bench`: generated kube-proxy dumps of 2,000 and 10,000 Services (3 endpoints
+//! each) parsed natively (MB/s, peak memory), by `iptables-xml` on the same files for
+//! comparison, and in the browser build in headless Chromium. Prints a table; goals are
+//! stated beside the figures, never asserted in tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::{bundle, dumps, root, run, serve, setup};
+
+/// 1,000 Services is the largest size `iptables-xml` accepts (it keeps at most 10,240 chains
+/// per table), so the comparison has a size where both run.
+const SIZES: &[usize] = &[1_000, 2_000, 10_000];
+
+pub fn run_all() -> Result<(), String> {
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut dumps = Vec::new();
+    for &n in SIZES {
+        let path = dir.join(format!("kube-proxy-{n}-services.txt"));
+        std::fs::write(&path, dumps::kube_proxy_dump(n, 3))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        dumps.push((n, path));
+    }
+    run(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "chainlens-core",
+            "--example",
+            "parse_bench",
+        ],
+    )?;
+    let xml = iptables_xml()?;
+    let mut rows = Vec::new();
+    for (n, path) in &dumps {
+        let native = native(path)?;
+        let xml_ms = xml
+            .as_ref()
+            .map(|bin| best_of(3, || time_command(bin, path)));
+        rows.push((*n, native, xml_ms));
+    }
+    setup::web_tools()?;
+    setup::browser()?;
+    bundle::build()?;
+    let browser = browser(&dumps)?;
+    println!("\n== parse benchmark (kube-proxy-shaped dumps, 3 endpoints per Service)");
+    println!(
+        "services   size MB   native ms   native MB/s   peak RSS MB   iptables-xml ms   xml/native   browser ms   wasm memory MB"
+    );
+    for ((n, native, xml_ms), b) in rows.iter().zip(&browser) {
+        let mb = native["bytes"].as_f64().unwrap_or(0.0) / 1e6;
+        let ms = native["best_ms"].as_f64().unwrap_or(0.0);
+        println!(
+            "{n:>8}   {mb:>7.1}   {ms:>9.1}   {:>11.0}   {:>11.1}   {:>15}   {:>10}   {:>10.1}   {:>14.1}",
+            native["mb_per_s"].as_f64().unwrap_or(0.0),
+            native["peak_rss_kb"].as_f64().unwrap_or(0.0) / 1024.0,
+            match xml_ms {
+                Some(Ok(x)) => format!("{x:.1}"),
+                Some(Err(_)) => "refused".to_string(),
+                None => "n/a".to_string(),
+            },
+            match xml_ms {
+                Some(Ok(x)) => format!("{:.1}x", x / ms),
+                _ => "-".to_string(),
+            },
+            b["best_ms"].as_f64().unwrap_or(f64::NAN),
+            b["wasm_memory_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
+        );
+    }
+    for ((n, _, xml_ms), _) in rows.iter().zip(&browser) {
+        if let Some(Err(e)) = xml_ms {
+            println!(
+                "iptables-xml refused the {n}-Service dump: {}",
+                e.lines().next().unwrap_or("")
+            );
+        }
+    }
+    println!("goals: native ≥ 100 MB/s; the 10,000-Service dump parsed in the browser in < 400 ms");
+    Ok(())
+}
+
+fn native(path: &Path) -> Result<serde_json::Value, String> {
+    let bin = root().join("target/release/examples/parse_bench");
+    let out = Command::new(&bin)
+        .arg(path)
+        .arg("5")
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("parse_bench output: {e}"))
+}
+
+/// Debian's `iptables-xml`, installed with the `iptables` package when missing (as root).
+fn iptables_xml() -> Result<Option<PathBuf>, String> {
+    let bin = PathBuf::from("/usr/bin/iptables-xml");
+    if bin.exists() {
+        return Ok(Some(bin));
+    }
+    if crate::output("id", &["-u"]).is_some_and(|u| u.trim() == "0") {
+        run(
+            "apt-get",
+            &[
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "iptables",
+            ],
+        )?;
+        return Ok(bin.exists().then_some(bin));
+    }
+    eprintln!(
+        "xtask: iptables-xml is missing (Debian package `iptables`); the comparison is skipped"
+    );
+    Ok(None)
+}
+
+fn time_command(bin: &Path, input: &Path) -> Result<f64, String> {
+    let file = std::fs::File::open(input).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let out = Command::new(bin)
+        .stdin(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    if out.status.success() {
+        Ok(ms)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
+    let mut best = f64::MAX;
+    for _ in 0..n {
+        best = best.min(f()?);
+    }
+    Ok(best)
+}
+
+fn browser(dumps: &[(usize, PathBuf)]) -> Result<Vec<serde_json::Value>, String> {
+    let (url, _server) = serve::start(0)?;
+    let mut cmd = Command::new("node");
+    cmd.arg(root().join("e2e/bench/parse.mjs"))
+        .env("BASE_URL", &url)
+        .current_dir(root());
+    for (_, path) in dumps {
+        cmd.arg(path);
+    }
+    let out = cmd.output().map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "browser bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("browser bench output: {e}")))
+        .collect()
+}

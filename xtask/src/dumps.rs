@@ -1,0 +1,184 @@
+//! Generates kube-proxy-shaped `iptables-save` dumps for benchmarks: N ClusterIP Services with
+//! `endpoints` endpoints each, written the way kube-proxy 1.2x writes them (KUBE-SERVICES →
+//! KUBE-SVC-… with the masquerade rule and the probability cascade → KUBE-SEP-… → DNAT).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A kube-proxy chain name: prefix + 16 characters of base32 of a hash, as kube-proxy makes
+/// them (it uses SHA-256; any stable hash gives the same shape).
+fn chain(prefix: &str, key: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    // FNV-1a, twice with different seeds, for 80 bits of name.
+    let hash = |seed: u64| {
+        key.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let bits =
+        (u128::from(hash(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(hash(0x8422_2325_cbf2_9ce4));
+    let name: String = (0..16)
+        .map(|i| char::from(ALPHABET[((bits >> (i * 5)) & 31) as usize]))
+        .collect();
+    format!("{prefix}{name}")
+}
+
+/// The probability kube-proxy ≥ 1.17 writes for the i-th of n endpoints, as iptables-save prints
+/// it back (`%.11f` of the kernel's rounded value).
+fn probability(i: usize, n: usize) -> String {
+    let p = 1.0 / (n - i) as f64;
+    let p32 = (2_147_483_648.0 * format!("{p:.10}").parse::<f64>().unwrap_or(p)).round();
+    format!("{:.11}", p32 / 2_147_483_648.0)
+}
+
+/// The dump as iptables-save prints it: built-in chains first, then user chains sorted by
+/// name, then every chain's rules, chain by chain in the same order.
+pub fn kube_proxy_dump(services: usize, endpoints: usize) -> String {
+    let mut chains: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut add =
+        |chain: &str, rule: String| chains.entry(chain.to_string()).or_default().push(rule);
+    add("KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000".into());
+    add("KUBE-NODEPORTS", String::new());
+    add(
+        "KUBE-POSTROUTING",
+        "-m mark ! --mark 0x4000/0x4000 -j RETURN".into(),
+    );
+    add("KUBE-POSTROUTING", "-j MARK --set-xmark 0x4000/0x0".into());
+    add("KUBE-POSTROUTING", "-m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully".into());
+    for s in 0..services {
+        let (ns, name, port) = (
+            format!("ns{}", s % 97),
+            format!("svc-{s}"),
+            8000 + (s % 1000) as u16,
+        );
+        let svc_key = format!("{ns}/{name}:http");
+        let cluster_ip = format!("10.{}.{}.{}", 96 + s / 65_536, (s / 256) % 256, s % 256);
+        let svc = chain("KUBE-SVC-", &svc_key);
+        add(
+            "KUBE-SERVICES",
+            format!(
+                "-d {cluster_ip}/32 -p tcp -m comment --comment \"{svc_key} cluster IP\" -m tcp --dport {port} -j {svc}"
+            ),
+        );
+        add(
+            &svc,
+            format!(
+                "! -s 10.244.0.0/16 -d {cluster_ip}/32 -p tcp -m comment --comment \"{svc_key} cluster IP\" -m tcp --dport {port} -j KUBE-MARK-MASQ"
+            ),
+        );
+        for e in 0..endpoints {
+            let pod = format!(
+                "10.244.{}.{}",
+                (s * endpoints + e) / 250 % 256,
+                (s * endpoints + e) % 250 + 2
+            );
+            let sep = chain("KUBE-SEP-", &format!("{svc_key}/{pod}"));
+            let cascade = if e + 1 < endpoints {
+                format!(
+                    " -m statistic --mode random --probability {}",
+                    probability(e, endpoints)
+                )
+            } else {
+                String::new()
+            };
+            add(
+                &svc,
+                format!("-m comment --comment \"{svc_key} -> {pod}:8080\"{cascade} -j {sep}"),
+            );
+            add(
+                &sep,
+                format!("-s {pod}/32 -m comment --comment \"{svc_key}\" -j KUBE-MARK-MASQ"),
+            );
+            add(
+                &sep,
+                format!(
+                    "-p tcp -m comment --comment \"{svc_key}\" -m tcp -j DNAT --to-destination {pod}:8080"
+                ),
+            );
+        }
+    }
+    add(
+        "KUBE-SERVICES",
+        "-m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS".into(),
+    );
+    let builtin = [
+        (
+            "PREROUTING",
+            vec!["-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"],
+        ),
+        ("INPUT", vec![]),
+        (
+            "OUTPUT",
+            vec!["-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"],
+        ),
+        (
+            "POSTROUTING",
+            vec!["-m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING"],
+        ),
+    ];
+    let mut out =
+        String::from("# Generated by iptables-save v1.8.7 on Sun Nov 22 00:00:00 2026\n*nat\n");
+    for (name, _) in &builtin {
+        let _ = writeln!(out, ":{name} ACCEPT [0:0]");
+    }
+    for name in chains.keys() {
+        let _ = writeln!(out, ":{name} - [0:0]");
+    }
+    for (name, rules) in &builtin {
+        for rule in rules {
+            let _ = writeln!(out, "-A {name} {rule}");
+        }
+    }
+    for (name, rules) in &chains {
+        for rule in rules.iter().filter(|r| !r.is_empty()) {
+            let _ = writeln!(out, "-A {name} {rule}");
+        }
+    }
+    out.push_str("COMMIT\n# Completed on Sun Nov 22 00:00:00 2026\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cascade_prints_as_iptables_save_does() {
+        assert_eq!(probability(0, 3), "0.33333333349");
+        assert_eq!(probability(1, 3), "0.50000000000");
+        assert_eq!(probability(0, 7), "0.14285714272");
+    }
+
+    #[test]
+    fn the_dump_reads_without_diagnostics() {
+        let parsed = chainlens_core::parse(&kube_proxy_dump(50, 3));
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{:?}",
+            parsed.diagnostics.first()
+        );
+        assert_eq!(
+            parsed.ruleset.tables[0].rule_count(),
+            8 + 50 * 2 + 50 * 3 * 3
+        );
+    }
+
+    #[test]
+    fn size_and_shape() {
+        let dump = kube_proxy_dump(10, 3);
+        assert_eq!(
+            dump.lines()
+                .filter(|l| l.starts_with("-A KUBE-SVC-"))
+                .count(),
+            40
+        );
+        assert_eq!(
+            dump.lines().filter(|l| l.starts_with(":KUBE-SEP-")).count(),
+            30
+        );
+        assert!(
+            chain("KUBE-SVC-", "a").len() == 25
+                && chain("KUBE-SVC-", "a") != chain("KUBE-SVC-", "b")
+        );
+    }
+}
