@@ -80,8 +80,41 @@ pub fn run_all() -> Result<(), String> {
             );
         }
     }
+    if let Some((n, path)) = dumps.first()
+        && let Some(ir) = instructions(path)
+    {
+        let bytes = std::fs::metadata(path).map_or(1, |m| m.len().max(1));
+        println!(
+            "instructions to parse the {n}-Service dump (callgrind; does not vary with the machine's load): {:.1} M, {:.0} per byte",
+            ir as f64 / 1e6,
+            ir as f64 / bytes as f64
+        );
+    }
     println!("goals: native ≥ 100 MB/s; the 10,000-Service dump parsed in the browser in < 400 ms");
     Ok(())
+}
+
+/// Instructions executed by one parse run under callgrind (whole process), when valgrind is
+/// installed: a figure that does not move with the machine's load, unlike wall time.
+fn instructions(path: &Path) -> Option<u64> {
+    let out_file = root().join("target/bench/callgrind.out");
+    let bin = root().join("target/release/examples/parse_bench");
+    let status = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file"])
+        .arg(&out_file)
+        .arg(&bin)
+        .arg(path)
+        .arg("1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let text = std::fs::read_to_string(&out_file).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("summary: ")?.trim().parse().ok())
 }
 
 fn native(path: &Path) -> Result<serde_json::Value, String> {
