@@ -1,6 +1,8 @@
 //! Model → canonical `iptables-save` text, in the form iptables-save itself prints
 //! (NETFILTER.md §2, §3.1): header options first, then each `-m` match, then the target.
 
+use crate::ext::matches::{LISTING_TEXT, Match};
+use crate::ext::save_string;
 use crate::model::values::Address;
 use crate::model::{Header, Rule, Ruleset, Table};
 
@@ -46,6 +48,15 @@ pub fn rule(rule: &Rule, v6: bool) -> String {
     let mut parts: Vec<String> = Vec::new();
     header(&rule.header, &mut parts);
     for m in &rule.matches {
+        // Listing text chainlens could not read has no iptables-save form; it is printed as a
+        // comment saying so, rather than as words that would read back as options.
+        if let Match::Unknown { module, args } = m
+            && module == LISTING_TEXT
+        {
+            let text = format!("not understood in the listing: {}", args.join(" "));
+            parts.push(format!("-m comment --comment {}", save_string(&text)));
+            continue;
+        }
         let options = m.save_options();
         parts.push(format!("-m {}", m.module()));
         if !options.is_empty() {

@@ -6,6 +6,10 @@ use serde::Serialize;
 use super::{RuleContext, hex, save_raw, save_string};
 use crate::model::values::{Cidr, Interface, Negatable, PortRange, Protocol, value_mask};
 
+/// The module name of an [`Match::Unknown`] that holds `iptables -L` text chainlens could not
+/// read (it is not an iptables module).
+pub const LISTING_TEXT: &str = "listing";
+
 /// One `-m NAME …` of a rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Match {

@@ -569,7 +569,7 @@ fn extras(
                     .map(|s| s.to_string())
                     .collect();
                 matches.push(Match::Unknown {
-                    module: "listing".into(),
+                    module: crate::ext::matches::LISTING_TEXT.into(),
                     args: kept,
                 });
                 break;

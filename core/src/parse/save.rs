@@ -162,11 +162,13 @@ impl<'t> Reader<'t> {
             chain.counters = counters.or(chain.counters);
         }
         // The whole listing block: its `Chain` header through its last row.
-        let block = |header: Span, rules: &[Rule]| {
-            Span::new(
-                header.start,
-                rules.last().map_or(header.end, |r| r.span.end),
-            )
+        // A listing block: its `Chain` header (when it comes first) through its last row.
+        let block = |header: Span, rules: &[Rule]| match (rules.first(), rules.last()) {
+            (Some(first), Some(last)) => Span::new(
+                header.start.min(first.span.start),
+                last.span.end.max(first.span.end),
+            ),
+            _ => header,
         };
         let note = match chain.rules.first().map(|r| r.origin) {
             // iptables-save lines say more than a listing of the same chain: keep them.
