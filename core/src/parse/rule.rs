@@ -35,7 +35,8 @@ pub fn read(words: &[Token<'_>], v6: bool, diagnostics: &mut Vec<Diagnostic>) ->
             ..ReadRule::default()
         },
         owners: Vec::new(),
-        target_seen: Vec::new(),
+        target_claim: Claim::default(),
+        option_start: 0,
         diagnostics,
     };
     reader.run();
@@ -48,8 +49,11 @@ struct Reader<'a, 'd> {
     v6: bool,
     rule: ReadRule,
     /// Per match: the span from its `-m` and the options it was given.
-    owners: Vec<(Span, Vec<&'static str>)>,
-    target_seen: Vec<&'static str>,
+    /// Per match, in order: what it was given (see [`Claim`]).
+    owners: Vec<Claim>,
+    target_claim: Claim,
+    /// Index of the first word of the option being read (its `!`, if any).
+    option_start: usize,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -59,6 +63,9 @@ impl<'a> Reader<'a, '_> {
         while let Some(word) = self.words.get(self.i) {
             self.i += 1;
             if word.text == "!" {
+                if negated.is_none() {
+                    self.option_start = self.i - 1;
+                }
                 if negated.replace(word.span).is_some() {
                     self.error(
                         word.span,
@@ -69,6 +76,9 @@ impl<'a> Reader<'a, '_> {
                 continue;
             }
             let neg = negated.take().is_some();
+            if !neg {
+                self.option_start = self.i - 1;
+            }
             let (opt, inline) = split_option(&word.text);
             if !opt.starts_with('-') || opt == "-" {
                 self.error(
@@ -153,8 +163,10 @@ impl<'a> Reader<'a, '_> {
                     return;
                 };
                 self.rule.matches.push(Match::load(&module));
-                self.owners
-                    .push((Span::new(word.span.start, span.end), Vec::new()));
+                self.owners.push(Claim {
+                    span: Span::new(word.span.start, span.end),
+                    ..Claim::default()
+                });
             }
             "-j" | "--jump" | "-g" | "--goto" => {
                 let Some((_, name, span)) = self.value(word, inline, false) else {
@@ -169,6 +181,10 @@ impl<'a> Reader<'a, '_> {
                     return;
                 }
                 let goto = opt == "-g" || opt == "--goto";
+                self.target_claim = Claim {
+                    span: Span::new(word.span.start, span.end),
+                    ..Claim::default()
+                };
                 let action = if goto {
                     Action::Chain
                 } else {
@@ -227,9 +243,12 @@ impl<'a> Reader<'a, '_> {
                 .target
                 .as_mut()
                 .map_or(Ok(()), |t| t.action.apply(opt, neg, &args, v6));
+            self.target_claim.failed |= result.is_err();
             self.record(result, Span::new(word.span.start, end));
+            let consumed = self.consumed();
+            self.target_claim.words.extend(consumed);
             if let Some(known) = static_name(opt) {
-                self.target_seen.push(known);
+                self.target_claim.seen.push(known);
             }
             return;
         }
@@ -246,12 +265,15 @@ impl<'a> Reader<'a, '_> {
                 return;
             };
             let result = self.rule.matches[m].apply(opt, neg, &args);
+            self.owners[m].failed |= result.is_err();
             self.record(result, Span::new(word.span.start, end));
             if opt == "--comment" {
                 self.unquoted_comment(m, word.span.start);
             }
+            let consumed = self.consumed();
+            self.owners[m].words.extend(consumed);
             if let Some(known) = static_name(opt) {
-                self.owners[m].1.push(known);
+                self.owners[m].seen.push(known);
             }
             return;
         }
@@ -326,6 +348,14 @@ impl<'a> Reader<'a, '_> {
         }
     }
 
+    /// The words of the option just read, as written (from its `!` to its last value).
+    fn consumed(&self) -> Vec<String> {
+        self.words[self.option_start.min(self.i)..self.i]
+            .iter()
+            .map(|w| w.text.to_string())
+            .collect()
+    }
+
     /// `-p tcp --dport 80` loads `-m tcp` implicitly, as iptables does (and saves it).
     fn implicit_match(&mut self, opt: &str) -> Option<usize> {
         let proto = self
@@ -348,7 +378,10 @@ impl<'a> Reader<'a, '_> {
             .words
             .get(self.i.saturating_sub(1))
             .map_or_else(Span::default, |w| w.span);
-        self.owners.push((span, Vec::new()));
+        self.owners.push(Claim {
+            span,
+            ..Claim::default()
+        });
         Some(self.rule.matches.len() - 1)
     }
 
@@ -493,22 +526,47 @@ impl<'a> Reader<'a, '_> {
                 .filter(|p| !p.negated)
                 .map(|p| p.value.0),
         };
-        for (m, (span, seen)) in self.rule.matches.iter().zip(&self.owners) {
-            if let Err(e) = m.check(seen, ctx) {
-                self.rule.complete = false;
-                self.diagnostics
-                    .push(Diagnostic::error("incomplete-match", *span, e));
+        // A match or target that failed keeps its words as written instead of a half-read value.
+        let matches = std::mem::take(&mut self.rule.matches);
+        let claims = std::mem::take(&mut self.owners);
+        for (m, claim) in matches.into_iter().zip(claims) {
+            let checked = if claim.failed {
+                Err(None)
+            } else {
+                m.check(&claim.seen, ctx).map_err(Some)
+            };
+            match checked {
+                Ok(()) => self.rule.matches.push(m),
+                Err(problem) => {
+                    if let Some(e) = problem {
+                        self.diagnostics
+                            .push(Diagnostic::error("incomplete-match", claim.span, e));
+                    }
+                    self.rule.complete = false;
+                    self.rule.matches.push(Match::Unknown {
+                        module: m.module().to_string(),
+                        args: claim.words,
+                    });
+                }
             }
         }
-        if let Some(t) = &self.rule.target
-            && let Err(e) = t
+        let claim = std::mem::take(&mut self.target_claim);
+        let checked = match &self.rule.target {
+            Some(_) if claim.failed => Err(None),
+            Some(t) => t
                 .action
-                .check(&self.target_seen, ctx)
+                .check(&claim.seen, ctx)
                 .and_then(|()| self.tcpmss_needs_syn(&t.action))
-        {
+                .map_err(Some),
+            None => Ok(()),
+        };
+        if let (Err(problem), Some(t)) = (checked, &mut self.rule.target) {
+            if let Some(e) = problem {
+                self.diagnostics
+                    .push(Diagnostic::error("incomplete-target", t.span, e));
+            }
             self.rule.complete = false;
-            self.diagnostics
-                .push(Diagnostic::error("incomplete-target", t.span, e));
+            t.action = Action::Unknown(claim.words);
         }
         self.rule
     }
@@ -534,6 +592,17 @@ impl Reader<'_, '_> {
             Err("TCPMSS only works on TCP SYN packets: add `-m tcp --tcp-flags SYN,RST SYN`".into())
         }
     }
+}
+
+/// What one match or the target was given: where its `-m`/`-j` is, the options `check` looks
+/// for, the words it consumed as written, and whether any of them failed. A match or target
+/// that failed becomes `Unknown` with those words, so the model never holds a half-read value.
+#[derive(Debug, Default)]
+struct Claim {
+    span: Span,
+    seen: Vec<&'static str>,
+    words: Vec<String>,
+    failed: bool,
 }
 
 /// Splits `--opt=value` and glued short options (`-ptcp`, `-s1.2.3.4`).

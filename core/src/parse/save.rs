@@ -228,11 +228,18 @@ impl<'t> Reader<'t> {
                 counters,
             } => {
                 self.understood += 1;
+                let valid_policy = matches!(policy, "-" | "ACCEPT" | "DROP");
                 let (table, index) = self.table_for();
                 let chain = chain_mut(table, index, name);
                 let again = chain.declared.replace(span).is_some();
-                chain.policy = (policy != "-").then(|| policy.to_string());
+                chain.policy = (valid_policy && policy != "-").then(|| policy.to_string());
                 chain.counters = counters;
+                if !valid_policy {
+                    self.diagnostics.push(
+                        Diagnostic::error("bad-policy", span, format!("`{policy}` is not a chain policy"))
+                            .with_help("built-in chains have ACCEPT or DROP, user chains `-`: `:NAME ACCEPT [0:0]`"),
+                    );
+                }
                 if again {
                     self.diagnostics.push(Diagnostic::warning(
                         "duplicate-chain",
