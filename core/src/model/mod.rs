@@ -165,6 +165,12 @@ impl Chain {
     }
 }
 
+/// Whether `text` is a chain policy as iptables-save writes it: `ACCEPT` or `DROP` for built-in
+/// chains, `-` for user chains.
+pub fn is_policy(text: &str) -> bool {
+    matches!(text, "ACCEPT" | "DROP" | "-")
+}
+
 /// The five hooks' chains, in the order a packet meets them.
 pub const BUILTIN_CHAINS: &[&str] = &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
 

@@ -47,8 +47,8 @@ impl ChainHeader {
         let inside = paren.trim_end().strip_suffix(')')?;
         let words: Vec<&str> = inside.split_whitespace().collect();
         let (policy, counters) = match words.as_slice() {
-            ["policy", p] => (Some(p.to_string()), None),
-            ["policy", p, packets, "packets,", bytes, "bytes"] => (
+            ["policy", p] if crate::model::is_policy(p) => (Some(p.to_string()), None),
+            ["policy", p, packets, "packets,", bytes, "bytes"] if crate::model::is_policy(p) => (
                 Some(p.to_string()),
                 Some(Counters {
                     packets: counter(packets)?,

@@ -228,7 +228,7 @@ impl<'t> Reader<'t> {
                 counters,
             } => {
                 self.understood += 1;
-                let valid_policy = matches!(policy, "-" | "ACCEPT" | "DROP");
+                let valid_policy = crate::model::is_policy(policy);
                 let (table, index) = self.table_for();
                 let chain = chain_mut(table, index, name);
                 let again = chain.declared.replace(span).is_some();
@@ -340,10 +340,21 @@ impl<'t> Reader<'t> {
             }
             "-P" | "--policy" => {
                 self.understood += 1;
-                let policy = words.get(2).map(|w| w.text.to_string());
+                let policy = words.get(2).map(|w| w.text.to_string()).unwrap_or_default();
+                if !crate::model::is_policy(&policy) || policy == "-" {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "bad-policy",
+                            span,
+                            format!("`{policy}` is not a chain policy"),
+                        )
+                        .with_help("write `-P CHAIN ACCEPT` or `-P CHAIN DROP`"),
+                    );
+                    return;
+                }
                 let (table, index) = self.table_for();
                 let chain = chain_mut(table, index, &chain_name);
-                chain.policy = policy;
+                chain.policy = Some(policy);
                 chain.declared.get_or_insert(span);
             }
             "-F" | "--flush" => {
