@@ -177,6 +177,21 @@ pub fn row(
         target.as_mut(),
         &mut problems,
     );
+    // A NAT target whose `to:` text was not read has no range: keep it, but as a target whose
+    // options are unknown, never as a DNAT to nowhere.
+    if let Some(t) = target.as_mut()
+        && let Action::Dnat(n) | Action::Snat(n) = &t.action
+        && n.addrs.is_none()
+        && n.ports.is_none()
+    {
+        if problems.is_empty() {
+            problems.push(format!(
+                "the listing does not show where {} translates to",
+                t.name
+            ));
+        }
+        t.action = Action::Unknown(Vec::new());
+    }
     for p in &problems {
         diagnostics.push(
             Diagnostic::warning("listing-text", span, p.clone())
