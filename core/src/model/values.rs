@@ -32,6 +32,29 @@ pub enum Address {
     Placeholder(String),
 }
 
+impl Address {
+    /// An address as written after `-s`/`-d`: a network, or a placeholder (a name standing in
+    /// for an address: `x.x.x.x/32` typed over a real one, a host name a listing resolved).
+    /// Anything else is an error.
+    pub fn parse(text: &str) -> Result<Address, String> {
+        match Cidr::parse(text) {
+            Ok(c) => Ok(Address::Net(c)),
+            Err(_) if is_placeholder(text) => Ok(Address::Placeholder(text.to_string())),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A name rather than an address: letters, digits, `.`, `-`, `_`, with at least one letter.
+fn is_placeholder(text: &str) -> bool {
+    let host = text.split('/').next().unwrap_or("");
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && host.chars().any(|c| c.is_ascii_alphabetic())
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

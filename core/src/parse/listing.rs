@@ -8,7 +8,7 @@ use crate::ext::matches::{
     Addrtype, CtStates, Match, Multiport, PortSide, Ports, RecentCommand, Tcp,
 };
 use crate::ext::targets::{Action, Nat, PortsNat};
-use crate::model::values::{Address, Cidr, Interface, Negatable, PortRange, Protocol, u32_value};
+use crate::model::values::{Address, Interface, Negatable, PortRange, Protocol, u32_value};
 use crate::model::{Counters, Header, Origin, Rule, Target};
 use crate::text::Span;
 
@@ -142,15 +142,17 @@ pub fn row(
         let (neg, text) = bang(take(&mut i)?.1);
         let address = match text {
             "anywhere" | "0.0.0.0/0" | "::/0" => None,
-            _ => Some(match Cidr::parse(text) {
-                Ok(c) => Address::Net(c),
-                Err(_) => {
+            _ => Some(match Address::parse(text) {
+                Ok(a @ Address::Net(_)) => a,
+                Ok(a) => {
                     diagnostics.push(
                         Diagnostic::warning("listing-hostname", span, format!("`{text}` is a host name the listing resolved; its address is unknown"))
                             .with_help("list with `-n` to see addresses"),
                     );
-                    Address::Placeholder(text.to_string())
+                    a
                 }
+                // Not an address nor a name: this is not a listing row.
+                Err(_) => return None,
             }),
         };
         if let Some(a) = address {

@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::ext::RuleContext;
 use crate::ext::matches::Match;
 use crate::ext::targets::Action;
-use crate::model::values::{Address, Cidr, Interface, Negatable, Protocol};
+use crate::model::values::{Address, Interface, Negatable, Protocol};
 use crate::model::{Counters, Header, Target};
 use crate::text::Span;
 
@@ -464,28 +464,22 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn address(&mut self, value: &str, span: Span) -> Address {
-        match Cidr::parse(value) {
-            Ok(c) => Address::Net(c),
+        match Address::parse(value) {
+            Ok(a @ Address::Placeholder(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::warning("placeholder-address", span, format!("`{value}` is a placeholder, not an address; rules using it cannot be evaluated"))
+                        .with_help("replace it with the real address to simulate packets against it"),
+                );
+                a
+            }
+            Ok(a) => a,
             Err(e) => {
-                let placeholder = value
-                    .chars()
-                    .any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
-                    || value
-                        .split('/')
-                        .next()
-                        .is_some_and(|a| a.contains('x') || a.contains('X'));
-                if placeholder {
-                    self.diagnostics.push(
-                        Diagnostic::warning("placeholder-address", span, format!("`{value}` is a placeholder, not an address; rules using it cannot be evaluated"))
-                            .with_help("replace it with the real address to simulate packets against it"),
-                    );
-                } else {
-                    self.rule.complete = false;
-                    self.diagnostics.push(
-                        Diagnostic::error("bad-value", span, e)
-                            .with_help("write an address as A.B.C.D, A.B.C.D/LEN or A.B.C.D/MASK"),
-                    );
-                }
+                self.rule.complete = false;
+                self.diagnostics.push(
+                    Diagnostic::error("bad-value", span, e)
+                        .with_help("write an address as A.B.C.D, A.B.C.D/LEN or A.B.C.D/MASK"),
+                );
+                // Kept as written, so the rule still shows what was pasted.
                 Address::Placeholder(value.to_string())
             }
         }
