@@ -165,6 +165,24 @@ impl Chain {
     }
 }
 
+/// Why `name` cannot name a chain, if it cannot: iptables allows at most 28 characters
+/// (`XT_EXTENSION_MAXNAMELEN` less the NUL), no blanks, and no leading `-` or `!`.
+pub fn chain_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("a chain name cannot be empty".into())
+    } else if name.len() > 28 {
+        Some(format!("chain name `{name}` is longer than 28 characters"))
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some(format!(
+            "chain name `{name}` contains blanks or control characters"
+        ))
+    } else if name.starts_with(['-', '!']) {
+        Some(format!("chain name `{name}` starts with `{}`", &name[..1]))
+    } else {
+        None
+    }
+}
+
 /// Whether `text` is a chain policy as iptables-save writes it: `ACCEPT` or `DROP` for built-in
 /// chains, `-` for user chains.
 pub fn is_policy(text: &str) -> bool {

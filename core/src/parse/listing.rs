@@ -58,11 +58,13 @@ impl ChainHeader {
             [_, "references" | "reference"] | [_, "references", ..] => (None, None),
             _ => return None,
         };
-        (!name.contains(char::is_whitespace)).then(|| ChainHeader {
-            name: name.to_string(),
-            policy,
-            counters,
-        })
+        crate::model::chain_name_problem(name)
+            .is_none()
+            .then(|| ChainHeader {
+                name: name.to_string(),
+                policy,
+                counters,
+            })
     }
 }
 

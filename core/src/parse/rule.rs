@@ -180,6 +180,14 @@ impl<'a> Reader<'a, '_> {
                     );
                     return;
                 }
+                if let Some(problem) = crate::model::chain_name_problem(&name) {
+                    self.error(
+                        span,
+                        problem,
+                        "a target is a chain name or an extension such as DNAT",
+                    );
+                    return;
+                }
                 let goto = opt == "-g" || opt == "--goto";
                 self.target_claim = Claim {
                     span: Span::new(word.span.start, span.end),

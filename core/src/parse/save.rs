@@ -228,6 +228,13 @@ impl<'t> Reader<'t> {
                 counters,
             } => {
                 self.understood += 1;
+                if let Some(problem) = crate::model::chain_name_problem(name) {
+                    self.diagnostics.push(
+                        Diagnostic::error("bad-chain-name", span, problem)
+                            .with_help("the line was not read"),
+                    );
+                    return;
+                }
                 let valid_policy = crate::model::is_policy(policy);
                 let (table, index) = self.table_for();
                 let chain = chain_mut(table, index, name);
@@ -294,6 +301,13 @@ impl<'t> Reader<'t> {
             return;
         };
         let chain_name = chain_word.text.to_string();
+        if let Some(problem) = crate::model::chain_name_problem(&chain_name) {
+            self.diagnostics.push(
+                Diagnostic::error("bad-chain-name", chain_word.span, problem)
+                    .with_help("the line was not read"),
+            );
+            return;
+        }
         match op {
             "-A" | "--append" | "-I" | "--insert" => {
                 let mut args = &words[2..];
