@@ -1,5 +1,5 @@
 //! Splits a rule line into shell words the way iptables-restore does: white space separates,
-//! double quotes group, and a backslash inside quotes escapes `"` and `\`.
+//! double quotes group, and a backslash inside quotes escapes the next character.
 
 use std::borrow::Cow;
 
@@ -52,16 +52,17 @@ pub fn split_words(line: &str, base: usize) -> (Vec<Token<'_>>, Option<Diagnosti
                     open_quote = None;
                     i += 1;
                 }
-                (Some(_), b'\\') if matches!(bytes.get(i + 1), Some(b'"' | b'\\')) => {
-                    text.push(char::from(bytes[i + 1]));
-                    i += 2;
-                }
+                // Inside quotes a backslash escapes whatever follows (iptables-restore's
+                // `add_param_to_argv`); iptables-save writes `\"`, `\\` and `\'` this way.
+                (Some(_), b'\\') => match line[i + 1..].chars().next() {
+                    Some(c) => {
+                        text.push(c);
+                        i += 1 + c.len_utf8();
+                    }
+                    None => i += 1,
+                },
                 (Some(_), _) => {
                     while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\') {
-                        i += 1;
-                    }
-                    if i == run {
-                        // A lone backslash: kept as written.
                         i += 1;
                     }
                     text.push_str(&line[run..i]);
@@ -113,7 +114,7 @@ mod tests {
         assert_eq!(texts("  \t-A\tX  "), ["-A", "X"]);
         assert_eq!(texts(r#"--comment """#), ["--comment", ""]);
         assert_eq!(texts(r#"a"b c"d é\x"#), [r#"ab cd"#, r#"é\x"#]);
-        assert_eq!(texts(r#""a\zb""#), [r#"a\zb"#]);
+        assert_eq!(texts(r#""a\zb\'c""#), ["azb'c"]);
     }
 
     #[test]
