@@ -2,7 +2,7 @@
 //! (NETFILTER.md §2, §3.1): header options first, then each `-m` match, then the target.
 
 use crate::ext::matches::{LISTING_TEXT, Match};
-use crate::ext::save_string;
+use crate::ext::{save_string, save_word};
 use crate::model::values::Address;
 use crate::model::{Header, Rule, Ruleset, Table};
 
@@ -58,7 +58,7 @@ pub fn rule(rule: &Rule, v6: bool) -> String {
             continue;
         }
         let options = m.save_options();
-        parts.push(format!("-m {}", m.module()));
+        parts.push(format!("-m {}", save_word(m.module())));
         if !options.is_empty() {
             parts.push(options);
         }
@@ -79,13 +79,17 @@ fn header(h: &Header, parts: &mut Vec<String>) {
             // `-s 0.0.0.0/0` matches everything and is not printed unless negated.
             let any = matches!(&a.value, Address::Net(c) if c.is_any());
             if a.negated || !any {
-                parts.push(format!("{}{flag} {}", a.bang(), a.value));
+                parts.push(format!(
+                    "{}{flag} {}",
+                    a.bang(),
+                    save_word(&a.value.to_string())
+                ));
             }
         }
     }
     for (flag, iface) in [("-i", &h.in_iface), ("-o", &h.out_iface)] {
         if let Some(i) = iface.as_ref().filter(|i| i.negated || !i.value.is_any()) {
-            parts.push(format!("{}{flag} {}", i.bang(), i.value.0));
+            parts.push(format!("{}{flag} {}", i.bang(), save_word(&i.value.0)));
         }
     }
     if let Some(p) = h.protocol.as_ref().filter(|p| p.negated || p.value.0 != 0) {

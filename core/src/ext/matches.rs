@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{RuleContext, hex, save_raw, save_string};
+use super::{RuleContext, hex, save_raw, save_string, save_word};
 use crate::model::values::{Cidr, Interface, Negatable, PortRange, Protocol, value_mask};
 
 /// The module name of an [`Match::Unknown`] that holds `iptables -L` text chainlens could not
@@ -748,13 +748,13 @@ impl Match {
                     opt(n, "--physdev-is-in", "");
                 }
                 if let Some(i) = &p.physdev_in {
-                    opt(i.negated, "--physdev-in", &i.value.0);
+                    opt(i.negated, "--physdev-in", &save_word(&i.value.0));
                 }
                 if let Some(n) = p.is_out {
                     opt(n, "--physdev-is-out", "");
                 }
                 if let Some(o) = &p.physdev_out {
-                    opt(o.negated, "--physdev-out", &o.value.0);
+                    opt(o.negated, "--physdev-out", &save_word(&o.value.0));
                 }
                 if let Some(n) = p.is_bridged {
                     opt(n, "--physdev-is-bridged", "");
@@ -804,7 +804,7 @@ impl Match {
                 } else {
                     &r.name
                 };
-                opt(false, "--name", name);
+                opt(false, "--name", &save_word(name));
                 opt(false, "--mask", &r.mask.to_string());
                 opt(false, if r.rdest { "--rdest" } else { "--rsource" }, "");
             }
@@ -825,7 +825,7 @@ impl Match {
                 }
             }
             Match::Nfacct(n) => opt(false, "--nfacct-name", &save_string(n)),
-            Match::Icmp(Some(t)) => opt(t.negated, "--icmp-type", &t.value),
+            Match::Icmp(Some(t)) => opt(t.negated, "--icmp-type", &save_word(&t.value)),
             Match::Icmp(None) => {}
             Match::Unknown { args, .. } => {
                 if !args.is_empty() {

@@ -40,16 +40,24 @@ pub fn hex(v: u32) -> String {
     format!("{v:#x}")
 }
 
+/// One free-text word (a name, a placeholder, a word kept as written), quoted only when it
+/// would otherwise not read back as one word.
+pub fn save_word(text: &str) -> String {
+    if text.is_empty()
+        || text
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '"' | '\\' | '\''))
+    {
+        save_string(text)
+    } else {
+        text.to_string()
+    }
+}
+
 /// Arguments kept as written, printed back with quoting where needed.
 pub fn save_raw(args: &[String]) -> String {
     args.iter()
-        .map(|a| {
-            if a.is_empty() || a.chars().any(|c| c.is_whitespace() || c == '"') {
-                save_string(a)
-            } else {
-                a.clone()
-            }
-        })
+        .map(|a| save_word(a))
         .collect::<Vec<_>>()
         .join(" ")
 }

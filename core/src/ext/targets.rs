@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{RuleContext, hex, save_raw, save_string};
+use super::{RuleContext, hex, save_raw, save_string, save_word};
 use crate::model::values::{port, u32_value, value_mask};
 
 /// What a target does, with its options.
@@ -530,7 +530,7 @@ impl Action {
                     ("--expevents", &c.expevents),
                 ] {
                     if let Some(v) = v {
-                        push(format!("{opt} {v}"));
+                        push(format!("{opt} {}", save_word(v)));
                     }
                 }
                 if let Some(z) = c.zone {
