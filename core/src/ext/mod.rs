@@ -13,6 +13,32 @@ pub struct RuleContext {
     pub protocol: Option<u8>,
 }
 
+/// Every option name the `check` functions look for.
+pub const CHECKED_OPTIONS: &[&str] = &[
+    "--comment",
+    "--mark",
+    "--state",
+    "--mode",
+    "--probability",
+    "--every",
+    "--packet",
+    "--nfacct-name",
+    "--set-xmark",
+    "--set-mark",
+    "--and-mark",
+    "--or-mark",
+    "--xor-mark",
+    "--save-mark",
+    "--restore-mark",
+    "--on-port",
+    "--checksum-fill",
+    "--set-mss",
+    "--clamp-mss-to-pmtu",
+    "--to-destination",
+    "--to-source",
+    "--to-ports",
+];
+
 /// Prints a string argument the way `xtables_save_string` does: bare when it is a non-empty
 /// run of `[A-Za-z0-9_-]`, else double-quoted with `"`, `\` and `'` escaped.
 pub fn save_string(text: &str) -> String {

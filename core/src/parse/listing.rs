@@ -181,6 +181,26 @@ pub fn row(
         target.as_mut(),
         &mut problems,
     );
+    // Listing text can describe what iptables itself refuses (a `tcp dpt:` text on a rule for
+    // every protocol): hold listed matches to the same checks as saved ones.
+    let ctx = crate::ext::RuleContext {
+        protocol: header
+            .protocol
+            .as_ref()
+            .filter(|p| !p.negated)
+            .map(|p| p.value.0),
+    };
+    for m in &mut matches {
+        if let Err(e) = m.check(crate::ext::CHECKED_OPTIONS, ctx) {
+            let mut words = vec![m.module().to_string()];
+            words.extend(m.save_options().split_whitespace().map(str::to_string));
+            problems.push(e);
+            *m = Match::Unknown {
+                module: crate::ext::matches::LISTING_TEXT.into(),
+                args: words,
+            };
+        }
+    }
     // A NAT target whose `to:` text was not read has no range: keep it, but as a target whose
     // options are unknown, never as a DNAT to nowhere.
     if let Some(t) = target.as_mut()

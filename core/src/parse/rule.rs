@@ -630,31 +630,8 @@ fn split_option(word: &str) -> (&str, Option<&str>) {
 /// The `&'static str` of an option that `check` looks for, so the options seen can be kept
 /// without allocating.
 fn static_name(opt: &str) -> Option<&'static str> {
-    KNOWN_OPTIONS.iter().copied().find(|k| *k == opt)
+    crate::ext::CHECKED_OPTIONS
+        .iter()
+        .copied()
+        .find(|k| *k == opt)
 }
-
-/// Every option name `check` looks for.
-const KNOWN_OPTIONS: &[&str] = &[
-    "--comment",
-    "--mark",
-    "--state",
-    "--mode",
-    "--probability",
-    "--every",
-    "--packet",
-    "--nfacct-name",
-    "--set-xmark",
-    "--set-mark",
-    "--and-mark",
-    "--or-mark",
-    "--xor-mark",
-    "--save-mark",
-    "--restore-mark",
-    "--on-port",
-    "--checksum-fill",
-    "--set-mss",
-    "--clamp-mss-to-pmtu",
-    "--to-destination",
-    "--to-source",
-    "--to-ports",
-];
