@@ -114,6 +114,10 @@ pub fn row(
     } else {
         Some(first)
     };
+    // Not a row if the target column cannot name a chain or target.
+    if target_name.is_some_and(|t| crate::model::chain_name_problem(t).is_some()) {
+        return None;
+    }
     let prot = take(&mut i)?.1;
     let opt = take(&mut i)?.1;
     if !is_protocol(prot) || !is_opt(opt) {
