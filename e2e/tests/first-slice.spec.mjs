@@ -66,3 +66,15 @@ test('a line that is not understood is pointed at, the rest still read', async (
   await expect(row).toContainText('4:1');
   expect(await app.tableCounts('filter')).toEqual({ chains: 1, rules: 1 });
 });
+
+test('a pasted -L listing transcript is read onto the same model', async ({ app }) => {
+  await app.open();
+  await app.paste(seed('aliyun-v1.12-nat-listing.iptables-L'));
+  await expect(app.summary).toContainText('shell transcript');
+  expect(await app.tableCounts('nat')).toEqual({ chains: 9, rules: 21 });
+  await expect(app.node('KUBE-SVC-M42ZCW2EYUCRBVAF')).toBeVisible();
+  // Lossy parts are said, not hidden: no -v, a `......` elision, SEP chains not in the paste.
+  await expect(app.diagnostics.locator('[data-code="listing-without-v"]')).toHaveCount(1);
+  await expect(app.diagnostics.locator('[data-code="elided-rows"]')).toHaveCount(1);
+  await expect(app.diagnostics.locator('.diagnostic.error')).toHaveCount(0);
+});
