@@ -133,23 +133,13 @@ fn iptables_xml() -> Result<Option<PathBuf>, String> {
     if bin.exists() {
         return Ok(Some(bin));
     }
-    if crate::output("id", &["-u"]).is_some_and(|u| u.trim() == "0") {
-        run(
-            "apt-get",
-            &[
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "iptables",
-            ],
-        )?;
-        return Ok(bin.exists().then_some(bin));
+    match setup::apt_install(&["iptables"]) {
+        Ok(()) => Ok(bin.exists().then_some(bin)),
+        Err(e) => {
+            eprintln!("xtask: {e}; the iptables-xml comparison is skipped");
+            Ok(None)
+        }
     }
-    eprintln!(
-        "xtask: iptables-xml is missing (Debian package `iptables`); the comparison is skipped"
-    );
-    Ok(None)
 }
 
 fn time_command(bin: &Path, input: &Path) -> Result<f64, String> {

@@ -18,22 +18,21 @@ pub fn browser() -> Result<(), String> {
     if Path::new("/usr/bin/chromium").exists() {
         return Ok(());
     }
-    let is_root = output("id", &["-u"]).is_some_and(|u| u.trim() == "0");
-    if !is_root {
-        return Err("Chromium is missing: run `sudo apt-get install -y --no-install-recommends chromium chromium-driver`".into());
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Installs Debian packages when running as root; otherwise says what to run.
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+    if output("id", &["-u"]).is_none_or(|u| u.trim() != "0") {
+        return Err(format!(
+            "missing Debian packages: run `sudo apt-get install -y --no-install-recommends {}`",
+            packages.join(" ")
+        ));
     }
     run("apt-get", &["update", "-qq"])?;
-    run(
-        "apt-get",
-        &[
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ],
-    )
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    run("apt-get", &args)
 }
 
 fn wasm_target() -> Result<(), String> {

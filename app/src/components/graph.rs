@@ -66,16 +66,7 @@ fn GraphSvg(graph: ChainGraph) -> impl IntoView {
         .iter()
         .map(|e| {
             let d = graph.edge_path(e);
-            let title = format!(
-                "{} → {} (rule {})",
-                graph.nodes[e.from].chain,
-                graph.nodes[e.to].chain,
-                e.rules
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let title = graph.edge_title(e);
             view! {
                 <path class=if e.goto { "edge goto" } else { "edge" } d=d marker-end="url(#arrow)">
                     <title>{title}</title>

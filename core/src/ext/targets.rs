@@ -80,6 +80,15 @@ pub struct Log {
     pub flags: u8,
 }
 
+/// The options of MARK (and CONNMARK) that set the mark; one of them is required.
+const MARK_OPS: &[&str] = &[
+    "--set-xmark",
+    "--set-mark",
+    "--and-mark",
+    "--or-mark",
+    "--xor-mark",
+];
+
 const LOG_FLAGS: &[&str] = &[
     "--log-tcp-sequence",
     "--log-tcp-options",
@@ -366,29 +375,10 @@ impl Action {
         let ports_proto = matches!(ctx.protocol, Some(6 | 17 | 132 | 33 | 136));
         let any = |opts: &[&str]| opts.iter().any(|o| seen.contains(o));
         match self {
-            Action::Mark { .. }
-                if !any(&[
-                    "--set-xmark",
-                    "--set-mark",
-                    "--and-mark",
-                    "--or-mark",
-                    "--xor-mark",
-                ]) =>
-            {
-                Err(
-                    "MARK needs --set-xmark, --set-mark, --and-mark, --or-mark or --xor-mark"
-                        .into(),
-                )
-            }
-            Action::Connmark(Connmark::SetXmark { .. })
-                if !any(&[
-                    "--set-xmark",
-                    "--set-mark",
-                    "--and-mark",
-                    "--or-mark",
-                    "--xor-mark",
-                ]) =>
-            {
+            Action::Mark { .. } if !any(MARK_OPS) => Err(
+                "MARK needs --set-xmark, --set-mark, --and-mark, --or-mark or --xor-mark".into(),
+            ),
+            Action::Connmark(Connmark::SetXmark { .. }) if !any(MARK_OPS) => {
                 Err("CONNMARK needs --set-xmark, --save-mark or --restore-mark".into())
             }
             Action::Dnat(n) if n.addrs.is_none() && n.ports.is_none() => {

@@ -127,6 +127,17 @@ impl ChainGraph {
         graph
     }
 
+    /// What an edge stands for, as its tooltip says it: `A → B (rule 1, 2)`.
+    pub fn edge_title(&self, edge: &Edge) -> String {
+        let rules: Vec<String> = edge.rules.iter().map(usize::to_string).collect();
+        format!(
+            "{} → {} (rule {})",
+            self.nodes[edge.from].chain,
+            self.nodes[edge.to].chain,
+            rules.join(", ")
+        )
+    }
+
     /// The SVG path of an edge: a horizontal S-curve from the right side of its source to the
     /// left side of its target (or a loop round the right when it points backwards).
     pub fn edge_path(&self, edge: &Edge) -> String {

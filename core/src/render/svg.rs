@@ -22,16 +22,7 @@ pub fn chain_graph(graph: &ChainGraph) -> String {
         t = escape(&graph.table),
     );
     for edge in &graph.edges {
-        let title = format!(
-            "{} → {} (rule {})",
-            graph.nodes[edge.from].chain,
-            graph.nodes[edge.to].chain,
-            edge.rules
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let title = graph.edge_title(edge);
         let _ = write!(
             out,
             r#"<path class="{}" d="{}" marker-end="url(#arrow)"><title>{}</title></path>"#,
