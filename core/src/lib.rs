@@ -10,6 +10,7 @@ pub mod model;
 pub mod parse;
 pub mod print;
 pub mod render;
+pub mod sim;
 pub mod summary;
 pub mod text;
 

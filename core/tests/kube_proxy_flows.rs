@@ -1,0 +1,213 @@
+//! kube-proxy's own packet-flow tests (`shared/conformance/kube-proxy/cases/*.json`, 81 flows in
+//! 26 cases) run through the simulator. Results per case are a committed snapshot
+//! (`tests/snapshots/kube-proxy-flows.tsv`); `UPDATE_SNAPSHOTS=1` rewrites it, `SHOW_MISSES=1`
+//! lists the flows that differ.
+//!
+//! The expectations come from kube-proxy's simplified tracer (TRACER.md), read here as what
+//! they mean for the real kernel: the DNAT endpoints as the set of branches of the cascade, and
+//! "masquerade" as MASQUERADE in POSTROUTING for delivered packets; for packets the filter
+//! table drops or rejects (which never reach POSTROUTING) the tracer's flag means the 0x4000
+//! mark was set, and that is what is compared.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use chainlens_core::model::values::{Cidr, Protocol};
+use chainlens_core::parse;
+use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, Verdict, simulate};
+
+fn shared() -> PathBuf {
+    std::env::var_os("CHAINLENS_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        PathBuf::from,
+    )
+}
+
+/// The dump with the base-chain jumps kube-proxy's fake holds but the restore input lacks.
+fn with_base_jumps(dump: &str, jumps: &[serde_json::Value]) -> String {
+    let mut text = dump.to_string();
+    for jump in jumps.iter().filter_map(|j| j.as_str()) {
+        let Some((table, rule)) = jump.split_once(' ') else {
+            continue;
+        };
+        if let Some(start) = text.find(&format!("{table}\n")) {
+            // The table's block ends at its COMMIT or, in kube-proxy's partial restores that
+            // omit it, at the next table.
+            let body = start + table.len() + 1;
+            let end = [text[body..].find("\nCOMMIT"), text[body..].find("\n*")]
+                .into_iter()
+                .flatten()
+                .min()
+                .map_or(text.len(), |e| body + e + 1);
+            text.insert_str(end, &format!("{rule}\n"));
+        } else {
+            text.push_str(&format!("{table}\n{rule}\nCOMMIT\n"));
+        }
+    }
+    text
+}
+
+/// The filter-table jumps kube-proxy installs on a real node (`iptablesJumpChains`, NETFILTER.md
+/// §6.1; order as in the kind seed dump). The cases do not list them because kube-proxy's test
+/// tracer walks those chains directly; the simulator needs the jumps a node really has.
+fn kube_proxy_filter_jumps(dump: &str) -> Vec<serde_json::Value> {
+    const JUMPS: &[(&str, &str, bool)] = &[
+        ("INPUT", "KUBE-PROXY-FIREWALL", true),
+        ("INPUT", "KUBE-NODEPORTS", false),
+        ("INPUT", "KUBE-EXTERNAL-SERVICES", true),
+        ("INPUT", "KUBE-FIREWALL", false),
+        ("FORWARD", "KUBE-PROXY-FIREWALL", true),
+        ("FORWARD", "KUBE-FORWARD", false),
+        ("FORWARD", "KUBE-SERVICES", true),
+        ("FORWARD", "KUBE-EXTERNAL-SERVICES", true),
+        ("OUTPUT", "KUBE-PROXY-FIREWALL", true),
+        ("OUTPUT", "KUBE-SERVICES", true),
+        ("OUTPUT", "KUBE-FIREWALL", false),
+    ];
+    let filter = dump
+        .split("*filter")
+        .nth(1)
+        .and_then(|t| t.split("COMMIT").next())
+        .unwrap_or("");
+    JUMPS
+        .iter()
+        .filter(|(_, chain, _)| filter.contains(&format!(":{chain} ")))
+        .filter(|(from, chain, _)| {
+            !filter.contains(&format!("-A {from} ")) || !filter.contains(&format!("-j {chain}"))
+        })
+        .map(|(from, chain, new)| {
+            let state = if *new {
+                "-m conntrack --ctstate NEW "
+            } else {
+                ""
+            };
+            serde_json::Value::String(format!("*filter -A {from} {state}-j {chain}"))
+        })
+        .collect()
+}
+
+#[test]
+fn kube_proxy_flows() {
+    let dir = shared().join("conformance/kube-proxy/cases");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    let show = std::env::var_os("SHOW_MISSES").is_some();
+    let mut snapshot = String::from("# case\tflows passed\n");
+    let (mut passed, mut total) = (0, 0);
+    for path in names {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+                .unwrap_or_default();
+        let flows = case["flows"].as_array().cloned().unwrap_or_default();
+        if flows.is_empty() {
+            continue;
+        }
+        let raw = case["iptables_save"].as_str().unwrap_or("");
+        let mut jumps = case["base_chain_jumps_present_in_fake_but_not_in_dump"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        jumps.extend(kube_proxy_filter_jumps(raw));
+        let dump = with_base_jumps(raw, &jumps);
+        let parsed = parse(&dump);
+        let local_ips: Vec<IpAddr> = case["tracer"]["local_ips"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str()?.parse().ok())
+            .collect();
+        let pod_cidr = case["pod_cidr"].as_str().and_then(|c| Cidr::parse(c).ok());
+        let facts = NodeFacts {
+            local_ips: local_ips.clone(),
+            pod_cidr,
+            ..NodeFacts::default()
+        };
+        let mut case_passed = 0;
+        for flow in &flows {
+            let src: IpAddr = flow["source_ip"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            let dst: IpAddr = flow["dest_ip"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            let protocol = Protocol::parse(flow["protocol"].as_str().unwrap_or("tcp"))
+                .unwrap_or(Protocol::TCP);
+            let port = flow["dest_port"].as_u64().unwrap_or(0) as u16;
+            let entry = if facts.is_local(src) {
+                Entry::Local
+            } else if pod_cidr.is_some_and(|c| c.contains(src)) {
+                Entry::Pod
+            } else {
+                Entry::Outside
+            };
+            let sim = simulate(
+                &parsed.ruleset,
+                &Packet::new(src, dst, protocol, port, entry),
+                &facts,
+            );
+            let expected = flow["expected_output"].as_str().unwrap_or("");
+            let expected_masq = flow["expected_masq"].as_bool().unwrap_or(false);
+            let verdicts: BTreeSet<Verdict> = sim.outcomes.iter().map(|o| o.verdict).collect();
+            let endpoints: BTreeSet<String> = sim
+                .outcomes
+                .iter()
+                .filter(|o| o.verdict == Verdict::Accept)
+                .filter_map(|o| o.dnat.clone())
+                .collect();
+            let output_ok = match expected {
+                "DROP" => verdicts == BTreeSet::from([Verdict::Drop]),
+                "REJECT" => verdicts == BTreeSet::from([Verdict::Reject]),
+                "ACCEPT" => verdicts == BTreeSet::from([Verdict::Accept]),
+                "" => verdicts == BTreeSet::from([Verdict::Accept]) && endpoints.is_empty(),
+                list => {
+                    verdicts == BTreeSet::from([Verdict::Accept])
+                        && endpoints == list.split(", ").map(str::to_string).collect()
+                }
+            };
+            let masq = if verdicts == BTreeSet::from([Verdict::Accept]) {
+                sim.outcomes
+                    .iter()
+                    .any(|o| o.snat == Some(Snat::Masquerade))
+            } else {
+                sim.outcomes.iter().any(|o| o.mark & 0x4000 != 0)
+            };
+            if output_ok && masq == expected_masq {
+                case_passed += 1;
+            } else if show {
+                println!(
+                    "{}: {}: {src} -> {dst}:{port}/{protocol} ({entry:?}): want {expected:?} masq={expected_masq}, got {verdicts:?} {endpoints:?} masq={masq}",
+                    path.file_name().unwrap_or_default().to_string_lossy(),
+                    flow["name"].as_str().unwrap_or("")
+                );
+            }
+        }
+        let _ = writeln!(
+            snapshot,
+            "{}\t{case_passed}/{}",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            flows.len()
+        );
+        passed += case_passed;
+        total += flows.len();
+    }
+    let _ = writeln!(snapshot, "TOTAL\t{passed}/{total}");
+    assert_eq!(total, 81, "the conformance data holds 81 flows");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/kube-proxy-flows.tsv");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &snapshot).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        snapshot,
+        "flow results changed; if for the better, run with UPDATE_SNAPSHOTS=1 and commit"
+    );
+}
