@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::model::values::{Cidr, Protocol};
+use crate::model::Ruleset;
+use crate::model::values::{Address, Cidr, Protocol};
 
 /// Where a packet enters the node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -79,4 +80,89 @@ impl NodeFacts {
     pub fn is_local(&self, ip: IpAddr) -> bool {
         ip.is_loopback() || self.local_ips.contains(&ip)
     }
+
+    /// Facts read off the rules where they show them, with each guess said: the pod network
+    /// from kube-proxy's `! -s POD_CIDR … -j KUBE-MARK-MASQ` rules, or Docker's
+    /// `-s POD_CIDR ! -o BRIDGE -j MASQUERADE` (which also names the bridge). The node's own
+    /// addresses are not in the rules.
+    pub fn infer(ruleset: &Ruleset) -> (NodeFacts, Vec<String>) {
+        let mut facts = NodeFacts::default();
+        let mut said = Vec::new();
+        let rules: Vec<&crate::model::Rule> = ruleset
+            .tables
+            .iter()
+            .filter(|t| t.name == "nat")
+            .flat_map(|t| &t.chains)
+            .flat_map(|c| &c.rules)
+            .collect();
+        let src = |rule: &crate::model::Rule, negated: bool| {
+            rule.header
+                .src
+                .as_ref()
+                .filter(|s| s.negated == negated)
+                .and_then(|s| match &s.value {
+                    Address::Net(c) => Some(*c),
+                    Address::Placeholder(_) => None,
+                })
+        };
+        let target = |rule: &crate::model::Rule, name: &str| {
+            rule.target.as_ref().is_some_and(|t| t.name == name)
+        };
+        // A bridge's `-s POD_CIDR ! -o BRIDGE -j MASQUERADE` says where pods actually are;
+        // kube-proxy's `! -s CLUSTER_CIDR` is its configured cluster CIDR, the next best guess.
+        let bridge = rules.iter().find_map(|r| {
+            let out = r.header.out_iface.as_ref().filter(|o| o.negated)?;
+            (target(r, "MASQUERADE")).then_some(())?;
+            Some((src(r, false)?, out.value.0.clone()))
+        });
+        if let Some((cidr, iface)) = bridge {
+            said.push(format!(
+                "pod network {cidr} behind `{iface}`, from the MASQUERADE rule for it"
+            ));
+            facts.pod_cidr = Some(cidr);
+            facts.pod_iface = iface;
+        } else if let Some(cidr) = rules
+            .iter()
+            .find(|r| target(r, "KUBE-MARK-MASQ"))
+            .and_then(|r| src(r, true))
+        {
+            said.push(format!(
+                "pod network {cidr}, from kube-proxy's masquerade rules (its cluster CIDR)"
+            ));
+            facts.pod_cidr = Some(cidr);
+        } else if let Some(cidr) = masq_agent_exception(ruleset) {
+            said.push(format!(
+                "pod network {cidr}, from the masquerade agent's exception for it"
+            ));
+            facts.pod_cidr = Some(cidr);
+        }
+        if facts.pod_cidr.is_none() {
+            said.push("pod network unknown: traffic to it is treated like any other".into());
+        }
+        said.push(format!("external interface `{}`; the node's own addresses are unknown unless given (only loopback is local)", facts.external_iface));
+        (facts, said)
+    }
+}
+
+/// ip-masq-agent's shape (kind has it): a chain that ends in MASQUERADE after `-d POD_CIDR -j
+/// RETURN` ("local traffic is not subject to MASQUERADE").
+fn masq_agent_exception(ruleset: &Ruleset) -> Option<Cidr> {
+    let nat = ruleset.table("nat")?;
+    nat.chains
+        .iter()
+        .filter(|c| {
+            c.rules
+                .last()
+                .and_then(|r| r.target.as_ref())
+                .is_some_and(|t| t.name == "MASQUERADE")
+        })
+        .flat_map(|c| &c.rules)
+        .find_map(|r| {
+            let dst = r.header.dst.as_ref().filter(|d| !d.negated)?;
+            let returns = r.target.as_ref().is_some_and(|t| t.name == "RETURN");
+            match (&dst.value, returns) {
+                (Address::Net(c), true) => Some(*c),
+                _ => None,
+            }
+        })
 }

@@ -1,0 +1,101 @@
+//! The founding story, simulated from the pasted rules alone: a DNS query from outside to the
+//! BIND Service's externalIP is DNATed to the pod and masqueraded by kube-proxy's rules; the same
+//! query against the hand-written DNAT is DNATed and not masqueraded.
+
+use std::path::PathBuf;
+
+use chainlens_core::model::values::Protocol;
+use chainlens_core::parse;
+use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, Verdict, simulate};
+
+fn seed(name: &str) -> String {
+    let shared = std::env::var_os("CHAINLENS_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        PathBuf::from,
+    );
+    std::fs::read_to_string(shared.join("fixtures/seeds").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn query(dump: &str, in_iface: &str) -> chainlens_core::sim::Simulation {
+    let parsed = parse(dump);
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    // The externalIP is an address of the node.
+    let facts = NodeFacts {
+        local_ips: vec!["10.5.6.29".parse().expect("ip")],
+        ..facts
+    };
+    let mut packet = Packet::new(
+        "198.51.100.20".parse().expect("ip"),
+        "10.5.6.29".parse().expect("ip"),
+        Protocol::UDP,
+        53,
+        Entry::Outside,
+    );
+    packet.in_iface = Some(in_iface.into());
+    simulate(&parsed.ruleset, &packet, &facts)
+}
+
+#[test]
+fn kube_proxy_dnats_and_masquerades_the_external_query() {
+    let sim = query(&seed("bind-kube-proxy-v1.4.21.iptables-save"), "eth0");
+    assert_eq!(sim.outcomes.len(), 1, "{:#?}", sim.outcomes);
+    let o = &sim.outcomes[0];
+    assert_eq!(
+        (o.verdict, o.dnat.as_deref(), o.snat.clone()),
+        (
+            Verdict::Accept,
+            Some("10.100.13.3:53"),
+            Some(Snat::Masquerade)
+        )
+    );
+    assert!((o.probability - 1.0).abs() < 1e-12);
+    let chains: Vec<&str> = o.path.iter().map(|s| s.chain.as_str()).collect();
+    assert!(
+        chains
+            .windows(2)
+            .any(|w| w == ["KUBE-SERVICES", "KUBE-MARK-MASQ"]),
+        "{chains:?}"
+    );
+    assert!(
+        chains.contains(&"KUBE-SEP-BCSN2HMZQJBRJOX4") && chains.contains(&"KUBE-POSTROUTING"),
+        "{chains:?}"
+    );
+}
+
+#[test]
+fn hand_written_dnat_does_not_masquerade() {
+    let sim = query(&seed("bind-manual-dnat-v1.4.21.iptables-save"), "eth3");
+    assert_eq!(sim.outcomes.len(), 1);
+    let o = &sim.outcomes[0];
+    assert_eq!(
+        (o.verdict, o.dnat.as_deref(), o.snat.clone()),
+        (Verdict::Accept, Some("10.100.13.3:53"), None)
+    );
+}
+
+#[test]
+fn facts_are_inferred_and_said() {
+    let parsed = parse(&seed("bind-kube-proxy-v1.4.21.iptables-save"));
+    let (facts, said) = NodeFacts::infer(&parsed.ruleset);
+    // Docker's bridge rule says where the pods are; kube-proxy's cluster CIDR (10.24.0.0/16 on
+    // this node) is only the fallback.
+    assert_eq!(
+        (
+            facts.pod_cidr.map(|c| c.to_string()).as_deref(),
+            facts.pod_iface.as_str()
+        ),
+        (Some("10.100.13.0/24"), "docker0")
+    );
+    assert!(
+        said.iter()
+            .any(|s| s.contains("10.100.13.0/24") && s.contains("docker0")),
+        "{said:?}"
+    );
+    let kind = parse(&seed("kind-v1.23-iptables-v1.8.4.iptables-save"));
+    let (facts, _) = NodeFacts::infer(&kind.ruleset);
+    assert!(
+        facts.pod_cidr.is_some(),
+        "kind's rules show its pod network"
+    );
+}
