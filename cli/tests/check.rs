@@ -76,3 +76,44 @@ fn errors_exit_1_with_line_and_column() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn trace_json_shows_the_seed_masquerade() {
+    let bind = seed("bind-kube-proxy-v1.4.21.iptables-save");
+    let (code, out) = chainlens(&[
+        "trace",
+        &bind,
+        "--src",
+        "198.51.100.20",
+        "--dst",
+        "10.5.6.29",
+        "--proto",
+        "udp",
+        "--dport",
+        "53",
+        "--local-ip",
+        "10.5.6.29",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let o = &v["outcomes"][0];
+    assert_eq!(
+        (o["probability"].as_f64(), o["verdict"].as_str()),
+        (Some(1.0), Some("accept"))
+    );
+    assert_eq!(
+        (o["dnat"].as_str(), o["snat"].as_str()),
+        (Some("10.100.13.3:53"), Some("masquerade"))
+    );
+    let first = &o["path"][0];
+    assert_eq!(
+        (
+            first["table"].as_str(),
+            first["chain"].as_str(),
+            first["rule"].as_u64()
+        ),
+        (Some("nat"), Some("PREROUTING"), Some(1))
+    );
+    assert!(v["assumptions"].as_array().is_some_and(|a| !a.is_empty()));
+}
