@@ -4,6 +4,7 @@
 mod bench;
 mod bundle;
 mod dumps;
+mod kernel;
 mod serve;
 mod setup;
 mod test;
@@ -18,7 +19,8 @@ commands:
   serve [--port N] [--no-build]   install what is missing, build the release bundle, serve it on 127.0.0.1
   test                            everything CI runs: fmt, clippy, tests, wasm32 check, bundle, e2e
   bundle                          build the release bundle into dist/ and report its size
-  bench                           parse benchmarks: native, iptables-xml, and in the browser";
+  bench                           parse benchmarks: native, iptables-xml, and in the browser
+  kernel                          the simulator against the real kernel (root; network namespaces)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,17 @@ fn main() -> ExitCode {
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(),
         Some("bench") => bench::run_all(),
+        Some("kernel") => shared_dir().and_then(|shared| match kernel::differential(&shared)? {
+            Ok((passed, failed)) => {
+                println!("{passed} passed, {failed} failed");
+                if failed == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("{failed} kernel paths differ"))
+                }
+            }
+            Err(why) => Err(format!("cannot run here: {why}")),
+        }),
         Some("bundle") => setup::web_tools().and_then(|()| bundle::build().map(|_| ())),
         _ => {
             eprintln!("{USAGE}");

@@ -77,6 +77,13 @@ pub fn run() -> Result<(), String> {
         ),
     );
     tally.suite("native tests", cargo_tests(&shared));
+    match crate::kernel::differential(&shared) {
+        Ok(Ok(counts)) => tally.suite("simulator vs the real kernel (ktrace.py)", Ok(counts)),
+        Ok(Err(why)) => tally
+            .lines
+            .push(format!("NOT RUN simulator vs the real kernel: {why}")),
+        Err(e) => tally.suite("simulator vs the real kernel (ktrace.py)", Err(e)),
+    }
     tally.check(
         "core builds for wasm32",
         run_cmd(
