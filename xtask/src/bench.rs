@@ -91,6 +91,23 @@ pub fn run_all() -> Result<(), String> {
         );
     }
     println!("goals: native ≥ 100 MB/s; the 10,000-Service dump parsed in the browser in < 400 ms");
+    if let Some((n, path)) = dumps.last() {
+        let bin = root().join("target/release/examples/trace_bench");
+        let out = Command::new(&bin)
+            .arg(path)
+            .arg("20")
+            .output()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| format!("trace_bench output: {e}"))?;
+        println!(
+            "\n== simulator: a packet from outside to the last of {n} Services ({}): {} outcomes in {:.2} ms, {:.0} outcomes/s (native)",
+            v["target"].as_str().unwrap_or("?"),
+            v["outcomes"],
+            v["best_ms"].as_f64().unwrap_or(f64::NAN),
+            v["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     Ok(())
 }
 
