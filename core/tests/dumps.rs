@@ -2,17 +2,12 @@
 //! dumps, real Kubernetes dumps) reads with zero errors, and printing is a fixed point:
 //! parse → print → parse → print gives the same text.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chainlens_core::diag::Severity;
 use chainlens_core::{parse, print};
-
-fn shared() -> PathBuf {
-    std::env::var_os("CHAINLENS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    )
-}
 
 /// Reads `text`, checks it has no errors, that every `-A`/`-I` line became a rule, and that
 /// printing is stable.
@@ -68,7 +63,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn kube_proxy_case_dumps() {
-    let dir = shared().join("conformance/kube-proxy/cases");
+    let dir = common::shared().join("conformance/kube-proxy/cases");
     let mut cases = 0;
     for path in files(&dir)
         .into_iter()
@@ -88,7 +83,7 @@ fn kube_proxy_case_dumps() {
 
 #[test]
 fn iptables_and_real_dumps() {
-    let conformance = shared().join("conformance");
+    let conformance = common::shared().join("conformance");
     let mut read = 0;
     for sub in [
         "iptables-dumps/ipt-save",

@@ -3,6 +3,8 @@
 //! character boundaries, printing a fixed point, and error-free input printing as text that
 //! reads back without errors.
 
+mod common;
+
 use std::path::PathBuf;
 
 use chainlens_core::diag::Severity;
@@ -23,15 +25,8 @@ fn fuzz_findings_hold_the_fuzz_properties() {
         let name = path.display();
         let parsed = parse(&text);
         let index = LineIndex::new(&text);
+        common::assert_spans_valid(&name.to_string(), &text, &parsed.diagnostics);
         for d in &parsed.diagnostics {
-            assert!(
-                d.span.start <= d.span.end && d.span.end <= text.len(),
-                "{name}: {d:?}"
-            );
-            assert!(
-                text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end),
-                "{name}: {d:?}"
-            );
             let _ = d.render(&text, &index);
         }
         let printed = print::ruleset(&parsed.ruleset);

@@ -4,19 +4,14 @@
 //! snapshot (`tests/snapshots/iptables-syntax.tsv`); run with `UPDATE_SNAPSHOTS=1` to rewrite it,
 //! and with `SHOW_MISSES=1 … -- --nocapture` to list every rule not yet read right.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use chainlens_core::diag::Severity;
 use chainlens_core::parse::parse_rule;
 use chainlens_core::print;
-
-fn shared() -> PathBuf {
-    std::env::var_os("CHAINLENS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    )
-}
 
 #[derive(Default)]
 struct FileResult {
@@ -116,7 +111,7 @@ fn run_file(name: &str, text: &str) -> FileResult {
 
 #[test]
 fn iptables_extension_syntax_tests() {
-    let dir = shared().join("conformance/iptables-syntax/extensions");
+    let dir = common::shared().join("conformance/iptables-syntax/extensions");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))

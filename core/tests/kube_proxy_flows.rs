@@ -9,6 +9,8 @@
 //! table drops or rejects (which never reach POSTROUTING) the tracer's flag means the 0x4000
 //! mark was set, and that is what is compared.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -17,13 +19,6 @@ use std::path::PathBuf;
 use chainlens_core::model::values::{Cidr, Protocol};
 use chainlens_core::parse;
 use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, Verdict, simulate};
-
-fn shared() -> PathBuf {
-    std::env::var_os("CHAINLENS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    )
-}
 
 /// The dump with the base-chain jumps kube-proxy's fake holds but the restore input lacks.
 fn with_base_jumps(dump: &str, jumps: &[serde_json::Value]) -> String {
@@ -90,7 +85,7 @@ fn kube_proxy_filter_jumps(dump: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn kube_proxy_flows() {
-    let dir = shared().join("conformance/kube-proxy/cases");
+    let dir = common::shared().join("conformance/kube-proxy/cases");
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

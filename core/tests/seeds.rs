@@ -1,20 +1,14 @@
 //! The seed fixtures (`../shared/fixtures/seeds/`): real pastes that must each load with a
 //! useful result. Exact counts for the dumps; invariants for everything.
 
+mod common;
+
 use std::path::PathBuf;
 
 use chainlens_core::{Format, LineIndex, Span, Summary, parse};
 
-/// `$CHAINLENS_SHARED` (set by `cargo xtask test`), else `shared/` beside the repository.
-fn shared() -> PathBuf {
-    std::env::var_os("CHAINLENS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    )
-}
-
 fn seeds_dir() -> PathBuf {
-    shared().join("fixtures/seeds")
+    common::shared().join("fixtures/seeds")
 }
 
 fn seed(name: &str) -> String {
@@ -163,16 +157,7 @@ fn every_seed_loads_and_nothing_is_dropped_silently() {
             parsed.diagnostics
         );
         let mut covered: Vec<Span> = parsed.diagnostics.iter().map(|d| d.span).collect();
-        for d in &parsed.diagnostics {
-            assert!(
-                d.span.start <= d.span.end && d.span.end <= text.len(),
-                "{name}: {d:?}"
-            );
-            assert!(
-                text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end),
-                "{name}: {d:?}"
-            );
-        }
+        common::assert_spans_valid(&name, &text, &parsed.diagnostics);
         for table in &parsed.ruleset.tables {
             covered.extend(table.header);
             for chain in &table.chains {

@@ -2,17 +2,14 @@
 //! BIND Service's externalIP is DNATed to the pod and masqueraded by kube-proxy's rules; the same
 //! query against the hand-written DNAT is DNATed and not masqueraded.
 
-use std::path::PathBuf;
+mod common;
 
 use chainlens_core::model::values::Protocol;
 use chainlens_core::parse;
 use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, Verdict, simulate};
 
 fn seed(name: &str) -> String {
-    let shared = std::env::var_os("CHAINLENS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    );
+    let shared = common::shared();
     std::fs::read_to_string(shared.join("fixtures/seeds").join(name))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
