@@ -16,6 +16,44 @@ pub fn chainlens_parse(text: &str) -> usize {
         .sum()
 }
 
+/// A parsed ruleset kept for tracing: the wasm export `cargo xtask bench` times in the
+/// browser (`new ChainlensTrace(text)`, then `run(dst, dport, n)`), so the figure is the real
+/// bundle's simulator.
+#[derive(Debug)]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = ChainlensTrace)]
+pub struct ChainlensTrace {
+    parsed: chainlens_core::parse::Parsed,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(js_class = ChainlensTrace)]
+impl ChainlensTrace {
+    #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> ChainlensTrace {
+        ChainlensTrace {
+            parsed: chainlens_core::parse(text),
+        }
+    }
+
+    /// Builds one simulator and traces `n` TCP packets from outside (198.51.100.20) to
+    /// `dst:dport`; returns the outcomes of the last trace (0 for a bad address).
+    pub fn run(&self, dst: &str, dport: u16, n: usize) -> usize {
+        use chainlens_core::model::values::Protocol;
+        use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator};
+
+        let Ok(dst) = dst.parse() else { return 0 };
+        let (facts, _) = NodeFacts::infer(&self.parsed.ruleset);
+        let packet = Packet::new(
+            std::net::IpAddr::from([198, 51, 100, 20]),
+            dst,
+            Protocol::TCP,
+            dport,
+            Entry::Outside,
+        );
+        let simulator = Simulator::new(&self.parsed.ruleset);
+        (0..n).fold(0, |_, _| simulator.run(&packet, &facts).outcomes.len())
+    }
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);

@@ -60,6 +60,14 @@ struct TraceArgs {
     /// An address of the node (repeat for several); needed for `addrtype LOCAL`.
     #[arg(long = "local-ip")]
     local_ips: Vec<std::net::IpAddr>,
+    /// Which packet of the connection: the first (decides NAT), a later one from the client,
+    /// or the server's reply.
+    #[arg(long, value_parser = ["first", "next", "reply"], default_value = "first")]
+    packet: String,
+    /// A `recent` list that already holds the source (session affinity set by an earlier
+    /// connection, e.g. `KUBE-SEP-…`); repeat for several.
+    #[arg(long = "recent")]
+    recent: Vec<String>,
     #[arg(long)]
     json: bool,
 }
@@ -156,7 +164,7 @@ fn check(text: &str, name: &str, json: bool) -> ExitCode {
 
 fn trace(text: &str, args: &TraceArgs) -> ExitCode {
     use chainlens_core::model::values::Protocol;
-    use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, simulate};
+    use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator, Snat, Which};
 
     let parsed = parse(text);
     let protocol = match Protocol::parse(&args.proto) {
@@ -168,6 +176,9 @@ fn trace(text: &str, args: &TraceArgs) -> ExitCode {
     };
     let (mut facts, mut assumptions) = NodeFacts::infer(&parsed.ruleset);
     facts.local_ips.extend(args.local_ips.iter().copied());
+    facts
+        .recent
+        .extend(args.recent.iter().map(|name| (name.clone(), args.src)));
     if !args.local_ips.is_empty() {
         assumptions.retain(|a| !a.contains("own addresses are unknown"));
     }
@@ -182,7 +193,12 @@ fn trace(text: &str, args: &TraceArgs) -> ExitCode {
     let mut packet = Packet::new(args.src, args.dst, protocol, args.dport, entry);
     packet.sport = args.sport;
     packet.in_iface = args.in_iface.clone();
-    let sim = simulate(&parsed.ruleset, &packet, &facts);
+    let which = match args.packet.as_str() {
+        "next" => Which::Next,
+        "reply" => Which::Reply,
+        _ => Which::First,
+    };
+    let sim = Simulator::new(&parsed.ruleset).trace(&packet, &facts, which);
     assumptions.extend(sim.assumptions.iter().cloned());
     let snat_text = |s: &Option<Snat>| match s {
         Some(Snat::Masquerade) => Some("masquerade".to_string()),
@@ -200,6 +216,9 @@ fn trace(text: &str, args: &TraceArgs) -> ExitCode {
                     "dnat": o.dnat,
                     "snat": snat_text(&o.snat),
                     "mark": o.mark,
+                    "src": o.src,
+                    "dst": o.dst,
+                    "recent_set": o.recent_set,
                     "assumptions": o.assumptions,
                     "path": o.path.iter().map(|s| serde_json::json!({
                         "table": s.table, "chain": s.chain, "rule": s.rule.map_or(serde_json::json!("policy"), |r| serde_json::json!(r)), "action": s.action,
@@ -211,22 +230,34 @@ fn trace(text: &str, args: &TraceArgs) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         println!(
-            "{} -> {}:{}/{} entering from {entry:?}",
-            args.src, args.dst, args.dport, protocol
+            "{} -> {}:{}/{} entering from {entry:?} ({} packet)",
+            args.src, args.dst, args.dport, protocol, args.packet
         );
         for a in &assumptions {
             println!("  assumed: {a}");
         }
         for o in &sim.outcomes {
             let nat = [
-                o.dnat.as_ref().map(|d| format!("DNAT to {d}")),
-                snat_text(&o.snat).map(|s| format!("SNAT {s}")),
+                o.dnat.as_ref().map(|d| match which {
+                    Which::Reply => format!("destination restored to {d}"),
+                    _ => format!("DNAT to {d}"),
+                }),
+                snat_text(&o.snat).map(|s| match which {
+                    Which::Reply => format!("source restored to {s}"),
+                    _ => format!("SNAT {s}"),
+                }),
             ]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
             .join(", ");
-            println!("\n{:>8.4}%  {:?}  {nat}", o.probability * 100.0, o.verdict);
+            println!(
+                "\n{:>8.4}%  {:?}  {} -> {}  {nat}",
+                o.probability * 100.0,
+                o.verdict,
+                o.src,
+                o.dst
+            );
             for s in &o.path {
                 let rule = s.rule.map_or("policy".to_string(), |r| format!("#{r}"));
                 println!(

@@ -117,3 +117,43 @@ fn trace_json_shows_the_seed_masquerade() {
     );
     assert!(v["assumptions"].as_array().is_some_and(|a| !a.is_empty()));
 }
+
+#[test]
+fn trace_reply_goes_back_through_the_bindings() {
+    let bind = seed("bind-kube-proxy-v1.4.21.iptables-save");
+    let (code, out) = chainlens(&[
+        "trace",
+        &bind,
+        "--src",
+        "198.51.100.20",
+        "--sport",
+        "41000",
+        "--dst",
+        "10.5.6.29",
+        "--proto",
+        "udp",
+        "--dport",
+        "53",
+        "--local-ip",
+        "10.5.6.29",
+        "--packet",
+        "reply",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let o = &v["outcomes"][0];
+    // The answer from the pod leaves with the externalIP as source, back to the client.
+    assert_eq!(
+        (o["src"].as_str(), o["dst"].as_str()),
+        (Some("10.5.6.29:53"), Some("198.51.100.20:41000"))
+    );
+    // No nat chain is walked for it.
+    let tables: Vec<&str> = o["path"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["table"].as_str())
+        .collect();
+    assert!(!tables.contains(&"nat"), "{tables:?}");
+}

@@ -33,6 +33,8 @@ pub fn run_all() -> Result<(), String> {
             "chainlens-core",
             "--example",
             "parse_bench",
+            "--example",
+            "trace_bench",
         ],
     )?;
     let xml = iptables_xml()?;
@@ -100,13 +102,30 @@ pub fn run_all() -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", bin.display()))?;
         let v: serde_json::Value =
             serde_json::from_slice(&out.stdout).map_err(|e| format!("trace_bench output: {e}"))?;
+        let dst = v["dst"].as_str().unwrap_or("?");
+        let dport = v["dport"].to_string();
         println!(
-            "\n== simulator: a packet from outside to the last of {n} Services ({}): {} outcomes in {:.2} ms, {:.0} outcomes/s (native)",
-            v["target"].as_str().unwrap_or("?"),
+            "\n== simulator: a packet from outside to the last of {n} Services ({dst}:{dport}), simulator built once in {:.1} ms",
+            v["build_ms"].as_f64().unwrap_or(f64::NAN),
+        );
+        println!(
+            "native:  {} outcomes in {:.3} ms per trace, {:.0} outcomes/s",
             v["outcomes"],
             v["best_ms"].as_f64().unwrap_or(f64::NAN),
             v["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
         );
+        let b = node_bench(
+            "trace.mjs",
+            &[path.as_os_str(), dst.as_ref(), dport.as_ref()],
+        )?;
+        if let Some(b) = b.first() {
+            println!(
+                "browser: {} outcomes in {:.3} ms per trace, {:.0} outcomes/s",
+                b["outcomes"],
+                b["best_ms"].as_f64().unwrap_or(f64::NAN),
+                b["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
     }
     Ok(())
 }
@@ -185,18 +204,24 @@ fn best_of(n: usize, mut f: impl FnMut() -> Result<f64, String>) -> Result<f64, 
 }
 
 fn browser(dumps: &[(usize, PathBuf)]) -> Result<Vec<serde_json::Value>, String> {
+    let paths: Vec<&std::ffi::OsStr> = dumps.iter().map(|(_, p)| p.as_os_str()).collect();
+    node_bench("parse.mjs", &paths)
+}
+
+/// Runs `e2e/bench/SCRIPT` against the release bundle served on loopback; one JSON value per
+/// line of its output.
+fn node_bench(script: &str, args: &[&std::ffi::OsStr]) -> Result<Vec<serde_json::Value>, String> {
     let (url, _server) = serve::start(0)?;
-    let mut cmd = Command::new("node");
-    cmd.arg(root().join("e2e/bench/parse.mjs"))
+    let out = Command::new("node")
+        .arg(root().join("e2e/bench").join(script))
+        .args(args)
         .env("BASE_URL", &url)
-        .current_dir(root());
-    for (_, path) in dumps {
-        cmd.arg(path);
-    }
-    let out = cmd.output().map_err(|e| format!("cannot run node: {e}"))?;
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "browser bench failed: {}",
+            "browser bench {script} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }

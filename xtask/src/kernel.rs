@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use chainlens_core::model::values::{Cidr, Protocol};
-use chainlens_core::sim::{Entry, NodeFacts, Packet, Verdict, simulate};
+use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator, Verdict};
 
 use crate::{output, root};
 
@@ -74,9 +74,13 @@ pub fn differential(shared: &Path) -> Result<Result<(usize, usize), String>, Str
     Ok(Ok((passed, failed)))
 }
 
+/// The kernel's `recent` lists outlive each packet (ktrace flushes conntrack, not them), so the
+/// entries the kernel's earlier packets set are carried into the simulator's node facts for the
+/// next ones, in the order the packets were sent.
 fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
     let parsed = chainlens_core::parse(rules);
-    let facts = NodeFacts {
+    let simulator = Simulator::new(&parsed.ruleset);
+    let mut facts = NodeFacts {
         local_ips: NODE_IPS.iter().filter_map(|a| a.parse().ok()).collect(),
         pod_cidr: Cidr::parse(POD_CIDR).ok(),
         ..NodeFacts::default()
@@ -104,7 +108,7 @@ fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
             entry,
         );
         packet.sport = p["sport"].as_u64().unwrap_or(40000) as u16;
-        let sim = simulate(&parsed.ruleset, &packet, &facts);
+        let sim = simulator.run(&packet, &facts);
         let kernel_path: Vec<(String, String, String)> = t["path"]
             .as_array()
             .into_iter()
@@ -118,9 +122,14 @@ fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
             })
             .collect();
         let kernel_dnat = t["dnat"].as_str();
+        // The address the kernel's SNAT chose (its port depends on what else is in the table).
+        let kernel_snat_ip = t["snat"]
+            .as_str()
+            .and_then(|s| s.parse::<std::net::SocketAddr>().ok())
+            .map(|a| a.ip());
         let kernel_snat = !t["snat"].is_null();
         let kernel_dropped = t["verdict"].as_str() != Some("ACCEPT");
-        let agrees = sim.outcomes.iter().any(|o| {
+        let agrees = sim.outcomes.iter().find(|o| {
             let path: Vec<(String, String, String)> = o
                 .path
                 .iter()
@@ -135,9 +144,11 @@ fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
             path == kernel_path
                 && o.dnat.as_deref() == kernel_dnat
                 && o.snat.is_some() == kernel_snat
+                && kernel_snat_ip.is_none_or(|ip| o.src.ip() == ip)
                 && (o.verdict != Verdict::Accept) == kernel_dropped
         });
-        if agrees {
+        if let Some(o) = agrees {
+            facts.recent.extend(o.recent_set.iter().cloned());
             passed += 1;
         } else {
             failed += 1;

@@ -169,7 +169,7 @@ fn prefix_mask(addr: IpAddr, len: u32) -> IpAddr {
     from_bits(addr.is_ipv4(), ones)
 }
 
-fn apply_mask(addr: IpAddr, mask: IpAddr) -> IpAddr {
+pub fn apply_mask(addr: IpAddr, mask: IpAddr) -> IpAddr {
     from_bits(addr.is_ipv4(), to_bits(addr) & to_bits(mask))
 }
 

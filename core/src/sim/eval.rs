@@ -23,10 +23,14 @@ pub(super) struct View<'a> {
     /// Empty where the hook has no such interface (no input device in OUTPUT, …).
     pub in_iface: &'a str,
     pub out_iface: &'a str,
-    /// Conntrack state bits over `CT_STATES` (NEW, plus DNAT/SNAT once bound).
+    /// Conntrack state bits over `CT_STATES` (NEW or ESTABLISHED, plus DNAT/SNAT once bound).
     pub ct_state: u8,
+    /// The packet travels in the connection's reply direction.
+    pub ct_reply: bool,
     pub orig_src: IpAddr,
     pub orig_dst: IpAddr,
+    /// `recent` entries this walk has added so far, besides the node's.
+    pub recent: &'a [(String, IpAddr)],
     pub facts: &'a NodeFacts,
 }
 
@@ -35,6 +39,9 @@ pub(super) struct View<'a> {
 pub(super) struct Chance {
     pub p: f64,
     pub assumptions: Vec<String>,
+    /// `recent --set` entries the rule added: the kernel adds them when it reaches that match,
+    /// whether or not later matches hold.
+    pub recent_set: Vec<(String, IpAddr)>,
 }
 
 impl Chance {
@@ -42,6 +49,7 @@ impl Chance {
         Chance {
             p: if yes { 1.0 } else { 0.0 },
             assumptions: Vec::new(),
+            recent_set: Vec::new(),
         }
     }
 
@@ -56,6 +64,7 @@ impl Chance {
             assumptions: vec![format!(
                 "{what}: cannot be decided from the rules; both outcomes weighed evenly"
             )],
+            recent_set: Vec::new(),
         }
     }
 }
@@ -66,9 +75,25 @@ pub(super) fn rule(rule: &Rule, v: &View<'_>) -> Chance {
         if chance.p == 0.0 {
             break;
         }
+        if let Match::Recent(r) = m
+            && r.command.value == RecentCommand::Set
+        {
+            chance.recent_set.push((r.name.clone(), recent_key(r, v)));
+        }
         chance.and(one(m, v));
     }
     chance
+}
+
+/// The address a `recent` match files the packet under: its source (or destination with
+/// `--rdest`) under `--mask`.
+fn recent_key(r: &crate::ext::matches::Recent, v: &View<'_>) -> IpAddr {
+    let ip = if r.rdest { v.dst } else { v.src };
+    if ip.is_ipv4() == r.mask.is_ipv4() {
+        crate::model::values::apply_mask(ip, r.mask)
+    } else {
+        ip
+    }
 }
 
 fn flip(negated: bool, yes: bool) -> bool {
@@ -208,8 +233,17 @@ fn one(m: &Match, v: &View<'_>) -> Chance {
                 }
             }
             if let Some(s) = &c.status {
-                // A connection's first packet: nothing seen back, not assured, not confirmed yet.
-                chance.and(Chance::certain(flip(s.negated, s.value == 0)));
+                if v.ct_state & super::walk::ct_bit("NEW") != 0 {
+                    // A first packet: nothing seen back, not assured, not confirmed yet.
+                    chance.and(Chance::certain(flip(s.negated, s.value == 0)));
+                } else {
+                    chance.and(Chance::undecided(
+                        "a conntrack status test on a later packet".into(),
+                    ));
+                }
+            }
+            if let Some(reply) = c.dir_reply {
+                chance.and(Chance::certain(reply == v.ct_reply));
             }
             let rest = [
                 c.repl_src.is_some(),
@@ -219,7 +253,6 @@ fn one(m: &Match, v: &View<'_>) -> Chance {
                 c.repl_src_port.is_some(),
                 c.repl_dst_port.is_some(),
                 c.expire.is_some(),
-                c.dir_reply.is_some(),
             ];
             if rest.into_iter().any(|x| x) {
                 chance.and(Chance::undecided(
@@ -232,7 +265,7 @@ fn one(m: &Match, v: &View<'_>) -> Chance {
             let p = Statistic::probability(*p32);
             Chance {
                 p: if *negated { 1.0 - p } else { p },
-                assumptions: Vec::new(),
+                ..Chance::certain(true)
             }
         }
         Match::Statistic(Statistic::Nth { negated, every, .. }) => {
@@ -241,13 +274,19 @@ fn one(m: &Match, v: &View<'_>) -> Chance {
             Chance {
                 p: if *negated { 1.0 - p } else { p },
                 assumptions: vec!["`statistic --mode nth` taken as its long-run share".into()],
+                recent_set: Vec::new(),
             }
         }
         Match::Recent(r) => {
+            let key = (r.name.clone(), recent_key(r, v));
+            let listed = v.facts.recent.contains(&key) || v.recent.contains(&key);
             let hit = match r.command.value {
-                RecentCommand::Set | RecentCommand::Remove => true,
-                RecentCommand::Rcheck | RecentCommand::Update => v.facts.recent_hit,
+                RecentCommand::Set => true,
+                RecentCommand::Remove | RecentCommand::Rcheck | RecentCommand::Update => listed,
             };
+            if listed && r.hitcount.is_some() {
+                return Chance::undecided(format!("`recent --hitcount` on list `{}`", r.name));
+            }
             Chance::certain(flip(r.command.negated, hit))
         }
         Match::Set(s) => Chance::undecided(format!("ipset `{}` membership", s.name.value)),

@@ -19,7 +19,31 @@ pub enum Entry {
     Local,
 }
 
-/// The first packet of a connection.
+/// Where a packet stands in its connection (NETFILTER.md §3: the nat table sees only the first
+/// packet; later packets reuse the bindings it made).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conn {
+    /// The first packet (conntrack NEW): the nat chains decide its bindings.
+    New,
+    /// A later packet of a confirmed connection (ESTABLISHED), in either direction.
+    Established(Binding),
+}
+
+/// What a connection's first packet left in conntrack: its original tuple and NAT bindings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Binding {
+    /// This packet travels from the reply side (server to client).
+    pub reply: bool,
+    /// The first packet's source and destination, as sent.
+    pub orig_src: (IpAddr, u16),
+    pub orig_dst: (IpAddr, u16),
+    /// Where DNAT sent the connection, and what SNAT made its source.
+    pub dnat: Option<(IpAddr, u16)>,
+    pub snat: Option<(IpAddr, u16)>,
+}
+
+/// A packet: the first of a connection unless `conn` says otherwise.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Packet {
     pub src: IpAddr,
@@ -33,6 +57,7 @@ pub struct Packet {
     pub entry: Entry,
     /// The interface it arrives on; `None` picks the node's default for `entry`.
     pub in_iface: Option<String>,
+    pub conn: Conn,
 }
 
 impl Packet {
@@ -47,6 +72,7 @@ impl Packet {
             mark: 0,
             entry,
             in_iface: None,
+            conn: Conn::New,
         }
     }
 }
@@ -60,8 +86,10 @@ pub struct NodeFacts {
     pub pod_cidr: Option<Cidr>,
     pub external_iface: String,
     pub pod_iface: String,
-    /// Whether `recent --rcheck/--update` finds the client (session affinity already set).
-    pub recent_hit: bool,
+    /// Entries already in `recent` lists, as (list name, address): a client with session
+    /// affinity is in the list of the endpoint it was sent to. Taken as fresh (within any
+    /// `--seconds`); an empty set is a client seen for the first time.
+    pub recent: Vec<(String, IpAddr)>,
 }
 
 impl Default for NodeFacts {
@@ -71,7 +99,7 @@ impl Default for NodeFacts {
             pod_cidr: None,
             external_iface: "eth0".into(),
             pod_iface: "cni0".into(),
-            recent_hit: false,
+            recent: Vec::new(),
         }
     }
 }
@@ -79,6 +107,17 @@ impl Default for NodeFacts {
 impl NodeFacts {
     pub fn is_local(&self, ip: IpAddr) -> bool {
         ip.is_loopback() || self.local_ips.contains(&ip)
+    }
+
+    /// The address MASQUERADE gives a packet leaving on `iface`: the node's address on that
+    /// side (inside the pod network for the pod interface), if the facts name one.
+    pub fn address_on(&self, iface: &str) -> Option<IpAddr> {
+        let in_pods = |ip: &IpAddr| self.pod_cidr.is_some_and(|c| c.contains(*ip));
+        let pod_side = iface == self.pod_iface;
+        self.local_ips
+            .iter()
+            .find(|ip| !ip.is_loopback() && in_pods(ip) == pod_side)
+            .copied()
     }
 
     /// Facts read off the rules where they show them, with each guess said: the pod network
@@ -123,8 +162,8 @@ impl NodeFacts {
             facts.pod_iface = iface;
         } else if let Some(cidr) = rules
             .iter()
-            .find(|r| target(r, "KUBE-MARK-MASQ"))
-            .and_then(|r| src(r, true))
+            .filter(|r| target(r, "KUBE-MARK-MASQ"))
+            .find_map(|r| src(r, true))
         {
             said.push(format!(
                 "pod network {cidr}, from kube-proxy's masquerade rules (its cluster CIDR)"
