@@ -1,4 +1,4 @@
-//! `chainlens check` as a user runs it: the built binary on real seed files.
+//! The `chainlens` CLI as a user runs it: the built binary on real seed files.
 
 use std::process::Command;
 
@@ -156,4 +156,71 @@ fn trace_reply_goes_back_through_the_bindings() {
         .filter_map(|s| s["table"].as_str())
         .collect();
     assert!(!tables.contains(&"nat"), "{tables:?}");
+}
+
+#[test]
+fn analyze_json_has_services_and_findings() {
+    let (code, out) = chainlens(&[
+        "analyze",
+        &seed("bind-kube-proxy-v1.4.21.iptables-save"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let udp = v["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == "default/ares-k29-bindapp:dns-udp-53")
+        .expect("the BIND udp Service");
+    assert_eq!(udp["protocol"], "udp");
+    assert_eq!(udp["cluster_ip"], "10.24.138.29:53");
+    assert_eq!(udp["external_ips"][0], "10.5.6.29:53");
+    assert_eq!(udp["external_traffic_policy"], "Cluster");
+    assert_eq!(udp["endpoints"][0]["address"], "10.100.13.3:53");
+    assert_eq!(udp["endpoints"][0]["probability"], 1.0);
+    let f = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "external-masquerade")
+        .expect("the masquerade finding");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["line"] == 36))
+    );
+}
+
+#[test]
+fn diff_names_the_services_and_traces_both() {
+    let (code, out) = chainlens(&[
+        "diff",
+        &seed("bind-kube-proxy-v1.4.21.iptables-save"),
+        &seed("bind-manual-dnat-v1.4.21.iptables-save"),
+        "--src",
+        "198.51.100.20",
+        "--dst",
+        "10.5.6.29",
+        "--proto",
+        "udp",
+        "--dport",
+        "53",
+        "--in",
+        "eth3",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("- Service default/ares-k29-bindapp:dns-udp-53"),
+        "{out}"
+    );
+    let traces: Vec<&str> = out.split("\n== ").skip(1).collect();
+    assert_eq!(traces.len(), 2, "{out}");
+    assert!(traces[0].contains("SNAT masquerade"), "{}", traces[0]);
+    assert!(
+        traces[1].contains("DNAT to 10.100.13.3:53") && !traces[1].contains("SNAT"),
+        "{}",
+        traces[1]
+    );
 }

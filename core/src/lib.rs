@@ -6,6 +6,7 @@
 
 pub mod diag;
 pub mod ext;
+pub mod kube;
 pub mod model;
 pub mod parse;
 pub mod print;
