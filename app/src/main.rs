@@ -16,27 +16,36 @@ pub fn chainlens_parse(text: &str) -> usize {
         .sum()
 }
 
-/// A parsed ruleset kept for tracing: the wasm export `cargo xtask bench` times in the
-/// browser (`new ChainlensTrace(text)`, then `run(dst, dport, n)`), so the figure is the real
-/// bundle's simulator.
+/// A parsed ruleset kept for the benchmarks `cargo xtask bench` runs in the browser
+/// (`new ChainlensBench(text)`, then `trace(dst, dport, n)` or `analyze()`), so the figures are
+/// the real bundle's.
 #[derive(Debug)]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = ChainlensTrace)]
-pub struct ChainlensTrace {
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = ChainlensBench)]
+pub struct ChainlensBench {
     parsed: chainlens_core::parse::Parsed,
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(js_class = ChainlensTrace)]
-impl ChainlensTrace {
+#[wasm_bindgen::prelude::wasm_bindgen(js_class = ChainlensBench)]
+impl ChainlensBench {
     #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
-    pub fn new(text: &str) -> ChainlensTrace {
-        ChainlensTrace {
+    pub fn new(text: &str) -> ChainlensBench {
+        ChainlensBench {
             parsed: chainlens_core::parse(text),
         }
     }
 
+    /// The full Kubernetes analysis (Services, cascades, findings); returns the number of
+    /// Service ports found.
+    pub fn analyze(&self) -> usize {
+        let (facts, _) = chainlens_core::sim::NodeFacts::infer(&self.parsed.ruleset);
+        chainlens_core::kube::Analysis::of(&self.parsed.ruleset, &facts)
+            .services
+            .len()
+    }
+
     /// Builds one simulator and traces `n` TCP packets from outside (198.51.100.20) to
     /// `dst:dport`; returns the outcomes of the last trace (0 for a bad address).
-    pub fn run(&self, dst: &str, dport: u16, n: usize) -> usize {
+    pub fn trace(&self, dst: &str, dport: u16, n: usize) -> usize {
         use chainlens_core::model::values::Protocol;
         use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator};
 

@@ -35,6 +35,8 @@ pub fn run_all() -> Result<(), String> {
             "parse_bench",
             "--example",
             "trace_bench",
+            "--example",
+            "analyze_bench",
         ],
     )?;
     let xml = iptables_xml()?;
@@ -115,17 +117,38 @@ pub fn run_all() -> Result<(), String> {
             v["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
         );
         let b = node_bench(
-            "trace.mjs",
+            "analysis.mjs",
             &[path.as_os_str(), dst.as_ref(), dport.as_ref()],
         )?;
-        if let Some(b) = b.first() {
-            println!(
-                "browser: {} outcomes in {:.3} ms per trace, {:.0} outcomes/s",
-                b["outcomes"],
-                b["best_ms"].as_f64().unwrap_or(f64::NAN),
-                b["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
-            );
-        }
+        let b = b.first().cloned().unwrap_or_default();
+        println!(
+            "browser: {} outcomes in {:.3} ms per trace, {:.0} outcomes/s",
+            b["outcomes"],
+            b["trace_ms"].as_f64().unwrap_or(f64::NAN),
+            b["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
+        );
+        let bin = root().join("target/release/examples/analyze_bench");
+        let out = Command::new(&bin)
+            .arg(path)
+            .arg("3")
+            .output()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        let a: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("analyze_bench output: {e}"))?;
+        println!(
+            "\n== analysis: Services, cascades and findings of the {n}-Service dump (parsed beforehand)"
+        );
+        println!(
+            "native:  {} Service ports, {} findings in {:.1} ms",
+            a["services"],
+            a["findings"],
+            a["best_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+        println!(
+            "browser: {} Service ports in {:.1} ms",
+            b["services"],
+            b["analyze_ms"].as_f64().unwrap_or(f64::NAN)
+        );
     }
     Ok(())
 }

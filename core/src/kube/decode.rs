@@ -2,14 +2,14 @@
 //! reached), then each Service's chains (endpoints, policies, affinity), then the filter
 //! table's "has no endpoints" rules. Structure decides; comments only name things.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use super::{Endpoint, Policy, RuleRef, ServicePort};
 use crate::ext::matches::{Match, RecentCommand, Statistic};
 use crate::ext::targets::Action;
 use crate::model::values::{Address, Negatable, PortRange, Protocol};
-use crate::model::{Chain, Rule, Ruleset, Table};
+use crate::model::{Chain, ChainIndex, Rule, Ruleset, Table};
 
 /// The chains of one Service port share the hash after these prefixes.
 const FAMILY: &[&str] = &[
@@ -140,24 +140,35 @@ enum Reach {
 
 struct Decoder<'r> {
     nat: Option<&'r Table>,
+    /// nat chains by name (a table can hold 40,000 chains: no linear lookups).
+    index: ChainIndex<'r>,
     services: Vec<ServicePort>,
     /// Service index by chain hash, or by name for the userspace proxy's portals.
     by_key: HashMap<String, usize>,
 }
 
 pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
+    let nat = ruleset.table("nat");
     let mut d = Decoder {
-        nat: ruleset.table("nat"),
+        nat,
+        index: nat.map(Table::index).unwrap_or_default(),
         services: Vec::new(),
         by_key: HashMap::new(),
     };
+    // Service keys in the order met (KUBE-SERVICES order), each once.
     let mut keys: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut add = |key: String| {
+        if seen.insert(key.clone()) {
+            keys.push(key);
+        }
+    };
     if let Some(nat) = d.nat {
         for entry in ENTRY_CHAINS {
-            if let Some(chain) = nat.chain(entry) {
+            if let Some(chain) = d.chain(entry) {
                 for i in 0..chain.rules.len() {
                     if let Some(key) = d.entry(nat, chain, i) {
-                        push_unique(&mut keys, key);
+                        add(key);
                     }
                 }
             }
@@ -165,11 +176,11 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
         // Fragments without KUBE-SERVICES: a Service port's chains alone still make one.
         for chain in &nat.chains {
             if let Some((_, hash)) = family(&chain.name) {
-                push_unique(&mut keys, hash.to_string());
+                add(hash.to_string());
             }
         }
     }
-    let mut endpoint_chains: Vec<String> = Vec::new();
+    let mut endpoint_chains: HashSet<String> = HashSet::new();
     for key in &keys {
         if d.by_key.contains_key(key) {
             let i = d.by_key[key];
@@ -186,11 +197,9 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
             .iter()
             .any(|p| endpoint_chains.contains(&format!("{p}{key}")));
         // Empty leftovers (declared, no rules) say nothing about a Service.
-        let has_rules = d.nat.is_some_and(|nat| {
-            FAMILY.iter().any(|p| {
-                nat.chain(&format!("{p}{key}"))
-                    .is_some_and(|c| !c.rules.is_empty())
-            })
+        let has_rules = FAMILY.iter().any(|p| {
+            d.chain(&format!("{p}{key}"))
+                .is_some_and(|c| !c.rules.is_empty())
         });
         if !used && has_rules {
             let i = d.service(key.clone());
@@ -200,10 +209,9 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
     if let Some(filter) = ruleset.table("filter") {
         d.filter_rules(filter);
     }
-    if let Some(nat) = d.nat {
-        for s in &mut d.services {
-            s.cost = cost(nat, s);
-        }
+    let costs: Vec<Option<usize>> = d.services.iter().map(|s| cost_of(&d, s)).collect();
+    for (s, c) in d.services.iter_mut().zip(costs) {
+        s.cost = c;
     }
     for s in &mut d.services {
         if !s.named {
@@ -214,6 +222,11 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
 }
 
 impl<'r> Decoder<'r> {
+    fn chain(&self, name: &str) -> Option<&'r Chain> {
+        let nat = self.nat?;
+        self.index.get(name).map(|i| &nat.chains[i])
+    }
+
     fn service(&mut self, key: String) -> usize {
         if let Some(&i) = self.by_key.get(&key) {
             return i;
@@ -317,11 +330,11 @@ impl<'r> Decoder<'r> {
     }
 
     /// A Service port's own chains: endpoints and their cascade, locality, affinity, policies.
-    fn fill(&mut self, i: usize, key: &str, endpoint_chains: &mut Vec<String>) {
+    fn fill(&mut self, i: usize, key: &str, endpoint_chains: &mut HashSet<String>) {
         let Some(nat) = self.nat else { return };
         let own: Vec<&Chain> = FAMILY
             .iter()
-            .filter_map(|p| nat.chain(&format!("{p}{key}")))
+            .filter_map(|p| self.chain(&format!("{p}{key}")))
             .collect();
         for chain in &own {
             push_unique(&mut self.services[i].chains, chain.name.clone());
@@ -329,11 +342,11 @@ impl<'r> Decoder<'r> {
                 self.name_from(i, rule.comment());
             }
         }
-        let svc = nat.chain(&format!("KUBE-SVC-{key}"));
-        let svl = nat.chain(&format!("KUBE-SVL-{key}"));
-        let xlb = nat.chain(&format!("KUBE-XLB-{key}"));
-        let ext = nat.chain(&format!("KUBE-EXT-{key}"));
-        let fw = nat.chain(&format!("KUBE-FW-{key}"));
+        let svc = self.chain(&format!("KUBE-SVC-{key}"));
+        let svl = self.chain(&format!("KUBE-SVL-{key}"));
+        let xlb = self.chain(&format!("KUBE-XLB-{key}"));
+        let ext = self.chain(&format!("KUBE-EXT-{key}"));
+        let fw = self.chain(&format!("KUBE-FW-{key}"));
         // Local endpoints are the ones KUBE-SVL (or the older KUBE-XLB) jumps to.
         let locals: Option<Vec<&str>> = svl.or(xlb).map(|c| {
             c.rules
@@ -389,7 +402,7 @@ impl<'r> Decoder<'r> {
                 remaining *= 1.0 - p;
                 let (address, hairpin, present) = self.endpoint_address(rule);
                 if matches!(target.action, Action::Chain) {
-                    push_unique(endpoint_chains, target.name.clone());
+                    endpoint_chains.insert(target.name.clone());
                 }
                 let chain_name = match target.action {
                     Action::Chain => target.name.clone(),
@@ -480,7 +493,7 @@ impl<'r> Decoder<'r> {
         let Some(nat_table) = self.nat else {
             return (from_comment(), None, false);
         };
-        let Some(chain) = nat_table.chain(&target.name) else {
+        let Some(chain) = self.chain(&target.name) else {
             return (from_comment(), None, false);
         };
         // The DNAT may sit one or two chains further down (the oldest proxier's KUBE-SVC pairs).
@@ -503,7 +516,7 @@ impl<'r> Decoder<'r> {
                 .iter()
                 .filter_map(target_name)
                 .find(|t| !HELPERS.contains(t))
-                .and_then(|t| nat_table.chain(t));
+                .and_then(|t| self.chain(t));
             match next {
                 Some(n) => current = n,
                 None => break,
@@ -593,7 +606,7 @@ impl<'r> Decoder<'r> {
 
 /// Rules evaluated by a first packet to the cluster IP, for the endpoint at the end of the
 /// cascade (the worst case).
-fn cost(nat: &Table, s: &ServicePort) -> Option<usize> {
+fn cost_of(d: &Decoder<'_>, s: &ServicePort) -> Option<usize> {
     let entry = s
         .entries
         .iter()
@@ -602,11 +615,11 @@ fn cost(nat: &Table, s: &ServicePort) -> Option<usize> {
         .chains
         .iter()
         .find(|c| c.starts_with("KUBE-SVC-") || c.starts_with("KUBE-SVL-"))
-        .and_then(|c| nat.chain(c));
+        .and_then(|c| d.chain(c));
     let last = s.endpoints.last();
     let in_cascade = last.map_or(cascade.map_or(0, |c| c.rules.len()), |e| e.rule.rule);
     let in_endpoint = last
-        .and_then(|e| nat.chain(&e.chain))
+        .and_then(|e| d.chain(&e.chain))
         .map_or(0, |c| c.rules.len());
     Some(entry.rule + in_cascade + in_endpoint)
 }
