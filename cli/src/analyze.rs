@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chainlens_core::kube::{Analysis, Cascade, CascadeForm, RuleRef, ServicePort, diff as compare};
+use chainlens_core::kube::{
+    Analysis, Cascade, CascadeForm, RuleRef, ServicePort, decode, diff as compare, explain_chain,
+    explain_rule,
+};
 use chainlens_core::sim::NodeFacts;
 use chainlens_core::text::LineIndex;
 use chainlens_core::{Ruleset, parse};
@@ -273,6 +276,49 @@ pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
                 }
             }
         }
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>) -> ExitCode {
+    let parsed = parse(text);
+    let found = parsed
+        .ruleset
+        .tables
+        .iter()
+        .filter(|t| table.is_none_or(|name| t.name == name))
+        .find_map(|t| t.chain(chain).map(|c| (t, c)));
+    let Some((t, c)) = found else {
+        eprintln!(
+            "chainlens: no chain {chain}{} in the paste",
+            table.map_or(String::new(), |t| format!(" in table {t}"))
+        );
+        return ExitCode::from(2);
+    };
+    let services = decode(&parsed.ruleset);
+    let index = LineIndex::new(text);
+    println!("{} {}: {}", t.name, c.name, explain_chain(t, c, &services));
+    let rules: Vec<usize> = match rule {
+        Some(n) if n == 0 || n > c.rules.len() => {
+            eprintln!(
+                "chainlens: {} {} has {} rules; --rule must be 1 to {}",
+                t.name,
+                c.name,
+                c.rules.len(),
+                c.rules.len()
+            );
+            return ExitCode::from(2);
+        }
+        Some(n) => vec![n - 1],
+        None => (0..c.rules.len()).collect(),
+    };
+    for i in rules {
+        let line = index.line_col(text, c.rules[i].span.start).line;
+        println!(
+            "\n#{} (line {line}): {}",
+            i + 1,
+            explain_rule(t, c, i, &services)
+        );
     }
     ExitCode::SUCCESS
 }

@@ -38,6 +38,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Say in plain language what a chain is for and what each of its rules (or one rule) does.
+    Explain {
+        /// The rules; `-` reads standard input.
+        file: PathBuf,
+        /// The chain, e.g. KUBE-SEP-V7KWRXXOBQHQVWAT.
+        #[arg(long)]
+        chain: String,
+        /// The table (default: the first that has the chain).
+        #[arg(long)]
+        table: Option<String>,
+        /// Only this rule (1-based, as in the kernel's trace).
+        #[arg(long)]
+        rule: Option<usize>,
+    },
     /// Compare two rulesets: Services and endpoints that differ, rules only in one, and
     /// optionally the same packet traced through both.
     Diff(analyze::DiffArgs),
@@ -68,6 +82,18 @@ fn main() -> ExitCode {
             json,
         } => match read(&file) {
             Ok(text) => analyze::analyze(&text, &file.display().to_string(), &local_ips, json),
+            Err(message) => {
+                eprintln!("chainlens: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Explain {
+            file,
+            chain,
+            table,
+            rule,
+        } => match read(&file) {
+            Ok(text) => analyze::explain(&text, &chain, table.as_deref(), rule),
             Err(message) => {
                 eprintln!("chainlens: {message}");
                 ExitCode::from(2)

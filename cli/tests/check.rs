@@ -224,3 +224,27 @@ fn diff_names_the_services_and_traces_both() {
         traces[1]
     );
 }
+
+#[test]
+fn explain_says_why_the_hairpin_rule_exists() {
+    let (code, out) = chainlens(&[
+        "explain",
+        &seed("kube-dns-chains-resolved-names.iptables-L"),
+        "--chain",
+        "KUBE-SEP-V7KWRXXOBQHQVWAT",
+        "--rule",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Endpoint 172.18.1.5:53"), "{out}");
+    assert!(out.contains("#1 (line 31): Hairpin"), "{out}");
+    let (code, _) = chainlens(&[
+        "explain",
+        &seed("kube-dns-chains-resolved-names.iptables-L"),
+        "--chain",
+        "KUBE-SEP-V7KWRXXOBQHQVWAT",
+        "--rule",
+        "9",
+    ]);
+    assert_eq!(code, 2);
+}
