@@ -160,15 +160,15 @@ fn own_dnat(chain: &Chain) -> Option<String> {
 fn general(rule: &Rule) -> String {
     let mut when: Vec<String> = Vec::new();
     let h = &rule.header;
-    if let Some(p) = &h.protocol
-        && p.value.0 != 0
-    {
-        when.push(format!(
-            "{}{}",
-            if p.negated { "not " } else { "" },
-            p.value
-        ));
-    }
+    let subject = match &h.protocol {
+        Some(p) if p.value.0 != 0 && !p.negated => {
+            format!("{} packets", p.value.to_string().to_uppercase())
+        }
+        Some(p) if p.value.0 != 0 => {
+            format!("Packets other than {}", p.value.to_string().to_uppercase())
+        }
+        _ => "Packets".to_string(),
+    };
     for (addr, from) in [(&h.src, "from"), (&h.dst, "to")] {
         if let Some(a) = addr {
             let what = match &a.value {
@@ -202,10 +202,12 @@ fn general(rule: &Rule) -> String {
     let comment = rule
         .comment()
         .map_or(String::new(), |c| format!(" (comment: \"{c}\")"));
-    if when.is_empty() {
+    if when.is_empty() && subject == "Packets" {
         format!("Every packet: {action}.{comment}")
+    } else if when.is_empty() {
+        format!("{subject}: {action}.{comment}")
     } else {
-        format!("Packets {}: {action}.{comment}", when.join(", "))
+        format!("{subject} {}: {action}.{comment}", when.join(", "))
     }
 }
 
