@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 mod analyze;
+mod conntrack;
 mod trace;
 
 #[derive(Debug, Parser)]
@@ -38,6 +39,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Model the conntrack table and SNAT port pools over time for traffic to one Service
+    /// address: entries, refusals, when the pools fill; optionally with a measured log.
+    Conntrack(conntrack::ConntrackArgs),
     /// Say in plain language what a chain is for and what each of its rules (or one rule) does.
     Explain {
         /// The rules; `-` reads standard input.
@@ -82,6 +86,13 @@ fn main() -> ExitCode {
             json,
         } => match read(&file) {
             Ok(text) => analyze::analyze(&text, &file.display().to_string(), &local_ips, json),
+            Err(message) => {
+                eprintln!("chainlens: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Conntrack(args) => match read(&args.file) {
+            Ok(text) => conntrack::conntrack(&text, &args),
             Err(message) => {
                 eprintln!("chainlens: {message}");
                 ExitCode::from(2)

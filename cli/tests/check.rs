@@ -248,3 +248,44 @@ fn explain_says_why_the_hairpin_rule_exists() {
     ]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn conntrack_json_shows_the_seed_pool_filling() {
+    let (code, out) = chainlens(&[
+        "conntrack",
+        &seed("bind-kube-proxy-v1.4.21.iptables-save"),
+        "--to",
+        "10.5.6.29:53/udp",
+        "--rate",
+        "2500",
+        "--duration",
+        "60",
+        "--measured",
+        &seed("bind-conntrack-count-2500rps.csv"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["pools"][0]["endpoint"], "10.100.13.3:53");
+    let rate = v["saturation_rate"].as_f64().unwrap_or(0.0);
+    assert!((rate - 2150.4).abs() < 0.1, "{rate}");
+    let series = v["series"].as_array().cloned().unwrap_or_default();
+    assert_eq!(series.len(), 60);
+    assert_eq!(series[59]["entries"], 64512.0);
+    assert!(
+        series[59]["dropped_per_s"].as_f64().unwrap_or(0.0) > 0.0
+            || series
+                .iter()
+                .any(|p| p["dropped_per_s"].as_f64().unwrap_or(0.0) > 0.0)
+    );
+    assert_eq!(v["measured"]["samples"].as_array().map(Vec::len), Some(37));
+    let (code, _) = chainlens(&[
+        "conntrack",
+        &seed("bind-kube-proxy-v1.4.21.iptables-save"),
+        "--to",
+        "10.5.6.29",
+        "--rate",
+        "1",
+    ]);
+    assert_eq!(code, 2, "an address without a port is refused");
+}

@@ -4,6 +4,7 @@
 //! reads no clock and owns no global random state, so every result is a pure function of
 //! its inputs and the crate builds for `wasm32-unknown-unknown`.
 
+pub mod conntrack;
 pub mod diag;
 pub mod ext;
 pub mod kube;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod parse;
 pub mod print;
 pub mod render;
+pub mod rng;
 pub mod sim;
 pub mod summary;
 pub mod text;

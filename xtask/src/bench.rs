@@ -37,6 +37,8 @@ pub fn run_all() -> Result<(), String> {
             "trace_bench",
             "--example",
             "analyze_bench",
+            "--example",
+            "conntrack_bench",
         ],
     )?;
     let xml = iptables_xml()?;
@@ -150,6 +152,23 @@ pub fn run_all() -> Result<(), String> {
             b["analyze_ms"].as_f64().unwrap_or(f64::NAN)
         );
     }
+    let bin = root().join("target/release/examples/conntrack_bench");
+    let out = Command::new(&bin)
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let c: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("conntrack_bench output: {e}"))?;
+    println!("\n== conntrack model (one SNAT pool)");
+    println!(
+        "analytic: one hour at 100,000 new flows/s in {:.2} ms (goal: < 50 ms)",
+        c["analytic_hour_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!(
+        "per flow: {} flows in {:.2} s, {:.0} flows/s",
+        c["flows"],
+        c["flows_s"].as_f64().unwrap_or(f64::NAN),
+        c["flows_per_s"].as_f64().unwrap_or(f64::NAN)
+    );
     Ok(())
 }
 

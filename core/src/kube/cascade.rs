@@ -166,15 +166,8 @@ pub fn monte_carlo(service: &ServicePort, samples: u32, seed: u64) -> Vec<f64> {
         .collect();
     let n = endpoints.len();
     let mut counts = vec![0u32; n + 1];
-    let mut state = seed;
-    // SplitMix64: small, well mixed, and the same everywhere (native and wasm).
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 32) as u32
-    };
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    let mut next = || rng.next_u32();
     for _ in 0..samples {
         let hit = endpoints
             .iter()
