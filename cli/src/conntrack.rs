@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use chainlens_core::conntrack::{
     ClientPorts, Kernel, Pattern, Profile, Series, Traffic, analytic, fit, flows, parse_samples,
-    pools,
+    pool_occupancy, pools,
 };
 use chainlens_core::model::values::Protocol;
 use chainlens_core::parse;
@@ -113,12 +113,22 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
         },
         None => Profile::Constant(args.rate),
     };
-    let measured = match &args.measured {
-        Some(path) => Some(parse_samples(
-            &std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        )),
+    let measured_text = match &args.measured {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
         None => None,
     };
+    // A `conntrack -L` paste is read as entries grouped by pool, not as a series.
+    let listed = measured_text
+        .as_deref()
+        .map(|t| parse(t).conntrack)
+        .filter(|entries| !entries.is_empty());
+    let pools_seen = listed.as_deref().map(pool_occupancy);
+    let measured = measured_text
+        .as_deref()
+        .filter(|_| listed.is_none())
+        .map(parse_samples);
     let mut traffic = Traffic::new(routing, protocol, profile);
     traffic.duration = args.duration;
     traffic.kernel = Kernel::parse(&args.kernel)?;
@@ -166,6 +176,9 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
             "measured": measured.as_ref().map(|m| serde_json::json!({
                 "samples": m.samples, "max": m.max, "skipped": m.skipped, "fit": fitted,
             })),
+            "measured_pools": pools_seen.as_ref().map(|p| p.iter().map(|(pool, n)| serde_json::json!({
+                "pool": pool, "entries": n, "occupancy": *n as f64 / f64::from(chainlens_core::conntrack::PORT_RANGE),
+            })).collect::<Vec<_>>()),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
@@ -222,6 +235,13 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
                 p.t, p.entries, p.count, p.accepted_per_s, p.dropped_per_s
             );
         }
+    }
+    for (pool, n) in pools_seen.iter().flatten() {
+        println!(
+            "measured pool {pool}: {n} entries ({:.2}% of {} ports)",
+            *n as f64 * 100.0 / f64::from(chainlens_core::conntrack::PORT_RANGE),
+            chainlens_core::conntrack::PORT_RANGE
+        );
     }
     if let (Some(m), Some(f)) = (&measured, fitted) {
         println!(

@@ -373,3 +373,15 @@ fn a_client_reusing_its_port_range_levels_off() {
         );
     }
 }
+
+/// `conntrack -L` lines grouped into SNAT pools: the NodePort flow was masqueraded to the
+/// node's pod-side address toward its endpoint; the ClusterIP one too (the client was the node).
+#[test]
+fn conntrack_listings_group_into_pools() {
+    let nodeport = parse(&seed("tutorial-nodeport-conntrack.txt"));
+    let pools = chainlens_core::conntrack::pool_occupancy(&nodeport.conntrack);
+    assert_eq!(pools, [("10.64.1.1 → 10.64.1.13:80/tcp".to_string(), 1)]);
+    let clusterip = parse(&seed("tutorial-clusterip-conntrack.txt"));
+    let pools = chainlens_core::conntrack::pool_occupancy(&clusterip.conntrack);
+    assert_eq!(pools, [("10.64.1.1 → 10.64.1.7:53/udp".to_string(), 1)]);
+}
