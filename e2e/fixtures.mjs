@@ -29,6 +29,13 @@ export class ChainlensPage {
 
   async paste(text) {
     await this.input.fill(text);
+    // The analysis runs just after the paste; wait until it is done.
+    await expect(this.page.getByTestId('busy')).toHaveCount(0);
+  }
+
+  /** Switches to a view: overview, services, graph, cascade, trace, conntrack, compare. */
+  async show(view) {
+    await this.page.getByTestId(`nav-${view}`).click();
   }
 
   /** The `chains`/`rules` counts shown for one table, or null when the table is absent. */

@@ -1,23 +1,96 @@
 //! The view-model: one analysis of the current input, computed by the core and read by every
 //! component. The app never analyses anything itself.
 
+use std::collections::HashMap;
+
+use chainlens_core::kube;
 use chainlens_core::render::graph::ChainGraph;
+use chainlens_core::sim::NodeFacts;
 use chainlens_core::text::LineIndex;
 use chainlens_core::{Parsed, Summary, parse};
 
-/// The example the app opens with: a full dump from a kind cluster.
-pub const DEFAULT_EXAMPLE: &str =
-    include_str!("../../public/examples/kind-v1.23-iptables-v1.8.4.iptables-save");
+/// The seed fixtures, offered as examples; the first is what the app opens with.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "kind-v1.23-iptables-v1.8.4.iptables-save",
+        include_str!("../../public/examples/kind-v1.23-iptables-v1.8.4.iptables-save"),
+    ),
+    (
+        "bind-kube-proxy-v1.4.21.iptables-save",
+        include_str!("../../public/examples/bind-kube-proxy-v1.4.21.iptables-save"),
+    ),
+    (
+        "bind-manual-dnat-v1.4.21.iptables-save",
+        include_str!("../../public/examples/bind-manual-dnat-v1.4.21.iptables-save"),
+    ),
+    (
+        "aliyun-v1.12-nat-listing.iptables-L",
+        include_str!("../../public/examples/aliyun-v1.12-nat-listing.iptables-L"),
+    ),
+    (
+        "kube-dns-chains-resolved-names.iptables-L",
+        include_str!("../../public/examples/kube-dns-chains-resolved-names.iptables-L"),
+    ),
+    (
+        "tutorial-clusterip-transcript.txt",
+        include_str!("../../public/examples/tutorial-clusterip-transcript.txt"),
+    ),
+    (
+        "tutorial-clusterip-fragment.iptables-save",
+        include_str!("../../public/examples/tutorial-clusterip-fragment.iptables-save"),
+    ),
+    (
+        "tutorial-clusterip-conntrack.txt",
+        include_str!("../../public/examples/tutorial-clusterip-conntrack.txt"),
+    ),
+    (
+        "tutorial-nodeport-transcript.txt",
+        include_str!("../../public/examples/tutorial-nodeport-transcript.txt"),
+    ),
+    (
+        "tutorial-nodeport-fragment.iptables-save",
+        include_str!("../../public/examples/tutorial-nodeport-fragment.iptables-save"),
+    ),
+    (
+        "tutorial-nodeport-conntrack.txt",
+        include_str!("../../public/examples/tutorial-nodeport-conntrack.txt"),
+    ),
+    (
+        "tutorial-nodeport-etp-local-transcript.txt",
+        include_str!("../../public/examples/tutorial-nodeport-etp-local-transcript.txt"),
+    ),
+    (
+        "tutorial-nodeport-etp-local-fragment.iptables-save",
+        include_str!("../../public/examples/tutorial-nodeport-etp-local-fragment.iptables-save"),
+    ),
+    (
+        "bind-conntrack-count-2500rps.csv",
+        include_str!("../../public/examples/bind-conntrack-count-2500rps.csv"),
+    ),
+];
+
+pub const DEFAULT_EXAMPLE: &str = EXAMPLES[0].1;
+
+/// Above this many Service ports a table's graph opens with each Service folded into one node.
+pub const FOLD_ABOVE: usize = 40;
+/// Above this many Service ports the folded Services themselves are one node, except those a
+/// search names.
+pub const LIST_ABOVE: usize = 300;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Analysis {
     pub parsed: Parsed,
     pub summary: Summary,
-    /// One chain graph per table, in paste order.
-    pub graphs: Vec<ChainGraph>,
     /// Diagnostics as shown: severity, code, `line:column` (UTF-16, as the text field counts),
     /// message and help.
     pub diagnostics: Vec<ShownDiagnostic>,
+    pub kube: kube::Analysis,
+    /// Node facts read off the rules, and what was guessed.
+    pub facts: NodeFacts,
+    pub assumptions: Vec<String>,
+    /// The Service port each nat chain belongs to.
+    pub owner: HashMap<String, String>,
+    pub line_index: LineIndex,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +107,6 @@ impl Analysis {
     pub fn of(text: &str) -> Self {
         let parsed = parse(text);
         let summary = Summary::of(&parsed);
-        let graphs = parsed.ruleset.tables.iter().map(ChainGraph::of).collect();
         let index = LineIndex::new(text);
         let diagnostics = parsed
             .diagnostics
@@ -51,21 +123,74 @@ impl Analysis {
                 }
             })
             .collect();
+        let (facts, assumptions) = NodeFacts::infer(&parsed.ruleset);
+        let kube = kube::Analysis::of(&parsed.ruleset, &facts);
+        let owner = kube
+            .services
+            .iter()
+            .flat_map(|s| s.chains.iter().map(|c| (c.clone(), s.name.clone())))
+            .collect();
         Analysis {
             parsed,
             summary,
-            graphs,
             diagnostics,
+            kube,
+            facts,
+            assumptions,
+            owner,
+            line_index: index,
         }
+    }
+
+    pub fn tables(&self) -> Vec<String> {
+        self.parsed
+            .ruleset
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     /// The graph to show first: nat, where kube-proxy's Services live, else the first table.
     pub fn default_table(&self) -> Option<String> {
-        let names: Vec<&str> = self.graphs.iter().map(|g| g.table.as_str()).collect();
+        let names = self.tables();
         names
             .iter()
-            .find(|n| **n == "nat")
+            .find(|n| *n == "nat")
             .or(names.first())
-            .map(|n| n.to_string())
+            .cloned()
+    }
+
+    /// The chain graph of `table`, Services folded unless expanded (or all shown when there
+    /// are few), and beyond [`LIST_ABOVE`] the Services a search does not name folded into one.
+    pub fn graph(
+        &self,
+        table: &str,
+        fold: bool,
+        expanded: &[String],
+        search: &str,
+    ) -> Option<ChainGraph> {
+        let t = self.parsed.ruleset.table(table)?;
+        if !fold {
+            return Some(ChainGraph::of(t));
+        }
+        let many = self.kube.services.len() > LIST_ABOVE;
+        let search = search.trim().to_ascii_lowercase();
+        let rest = format!(
+            "{} more Services (search to show)",
+            self.kube.services.len()
+        );
+        Some(ChainGraph::grouped(t, &|chain: &str| {
+            let service = self.owner.get(chain)?;
+            if expanded.iter().any(|e| e == service) {
+                return None;
+            }
+            let named = !search.is_empty() && service.to_ascii_lowercase().contains(&search);
+            if many && !named {
+                Some(rest.clone())
+            } else {
+                Some(service.clone())
+            }
+        }))
     }
 }

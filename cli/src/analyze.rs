@@ -91,10 +91,10 @@ pub fn analyze(text: &str, name: &str, local_ips: &[std::net::IpAddr], json: boo
                 "rules": rules_json(text, &index, &f.rules),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    println!(
+    say!(
         "{name}: {} Service port{}, {} finding{}",
         analysis.services.len(),
         if analysis.services.len() == 1 {
@@ -113,9 +113,9 @@ pub fn analyze(text: &str, name: &str, local_ips: &[std::net::IpAddr], json: boo
         print_service(s);
     }
     for f in &analysis.findings {
-        println!("\n{}[{}]: {}", f.severity.as_str(), f.code, f.message);
-        println!("  why: {}", f.explanation);
-        println!("  what to do: {}", f.action);
+        say!("\n{}[{}]: {}", f.severity.as_str(), f.code, f.message);
+        say!("  why: {}", f.explanation);
+        say!("  what to do: {}", f.action);
         let rules: Vec<String> = f
             .rules
             .iter()
@@ -132,7 +132,7 @@ pub fn analyze(text: &str, name: &str, local_ips: &[std::net::IpAddr], json: boo
             .collect();
         if !rules.is_empty() {
             let more = f.rules.len().saturating_sub(6);
-            println!(
+            say!(
                 "  rules: {}{}",
                 rules.join(", "),
                 if more > 0 {
@@ -169,7 +169,7 @@ fn print_service(s: &ServicePort) {
     if s.userspace {
         reach.push("userspace proxy".into());
     }
-    println!(
+    say!(
         "\n{}  {}  {}",
         s.name,
         s.protocol.map_or("?".into(), |p| p.to_string()),
@@ -183,13 +183,13 @@ fn print_service(s: &ServicePort) {
         CascadeForm::Other => "probabilities not as kube-proxy writes them",
     };
     if s.userspace && s.endpoints.is_empty() {
-        println!("  endpoints are chosen by kube-proxy's userspace proxy, not by these rules");
+        say!("  endpoints are chosen by kube-proxy's userspace proxy, not by these rules");
     } else if !s.endpoints_known && s.no_endpoints.is_none() {
-        println!("  endpoints unknown: its load-balancing chain is not in the paste");
+        say!("  endpoints unknown: its load-balancing chain is not in the paste");
     } else if s.endpoints.is_empty() {
-        println!("  no endpoints");
+        say!("  no endpoints");
     } else {
-        println!(
+        say!(
             "  {} endpoint{} ({form}; effective probabilities spread {:.2e})",
             s.endpoints.len(),
             if s.endpoints.len() == 1 { "" } else { "s" },
@@ -197,7 +197,7 @@ fn print_service(s: &ServicePort) {
         );
     }
     for e in &s.endpoints {
-        println!(
+        say!(
             "    {:<24} {:>9.5}%  rule {:<14} {}{}",
             e.address.as_deref().unwrap_or(if e.chain_present {
                 "(no DNAT in its chain)"
@@ -227,47 +227,47 @@ pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
         &b_analysis.services,
     );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
     let (an, bn) = (args.a.display(), args.b.display());
     if d.is_empty() {
-        println!("{an} and {bn} have the same Services and rules");
+        say!("{an} and {bn} have the same Services and rules");
     }
     for s in &d.services_only_in_a {
-        println!("- Service {s} (only in {an})");
+        say!("- Service {s} (only in {an})");
     }
     for s in &d.services_only_in_b {
-        println!("+ Service {s} (only in {bn})");
+        say!("+ Service {s} (only in {bn})");
     }
     for c in &d.services_changed {
-        println!("~ Service {}", c.name);
+        say!("~ Service {}", c.name);
         for f in &c.fields {
-            println!("    {f}");
+            say!("    {f}");
         }
         for e in &c.endpoints_removed {
-            println!("    - endpoint {e}");
+            say!("    - endpoint {e}");
         }
         for e in &c.endpoints_added {
-            println!("    + endpoint {e}");
+            say!("    + endpoint {e}");
         }
     }
     if !d.rules_only_in_a.is_empty() || !d.rules_only_in_b.is_empty() {
-        println!(
+        say!(
             "\nrules: {} only in {an}, {} only in {bn}",
             d.rules_only_in_a.len(),
             d.rules_only_in_b.len()
         );
         for r in &d.rules_only_in_a {
-            println!("- [{}] -A {} {}", r.table, r.chain, r.text);
+            say!("- [{}] -A {} {}", r.table, r.chain, r.text);
         }
         for r in &d.rules_only_in_b {
-            println!("+ [{}] -A {} {}", r.table, r.chain, r.text);
+            say!("+ [{}] -A {} {}", r.table, r.chain, r.text);
         }
     }
     if let Some(packet) = &args.packet {
         for (name, text) in [(an.to_string(), a_text), (bn.to_string(), b_text)] {
-            println!("\n== {name}");
+            say!("\n== {name}");
             match trace::run(text, packet) {
                 Ok(t) => trace::print_text(packet, &t),
                 Err(message) => {
@@ -297,7 +297,7 @@ pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>
     };
     let services = decode(&parsed.ruleset);
     let index = LineIndex::new(text);
-    println!("{} {}: {}", t.name, c.name, explain_chain(t, c, &services));
+    say!("{} {}: {}", t.name, c.name, explain_chain(t, c, &services));
     let rules: Vec<usize> = match rule {
         Some(n) if n == 0 || n > c.rules.len() => {
             eprintln!(
@@ -314,7 +314,7 @@ pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>
     };
     for i in rules {
         let line = index.line_col(text, c.rules[i].span.start).line;
-        println!(
+        say!(
             "\n#{} (line {line}): {}",
             i + 1,
             explain_rule(t, c, i, &services)

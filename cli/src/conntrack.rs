@@ -180,23 +180,23 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
                 "pool": pool, "entries": n, "occupancy": *n as f64 / f64::from(chainlens_core::conntrack::PORT_RANGE),
             })).collect::<Vec<_>>()),
         });
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
-    println!(
+    say!(
         "{} new flows/s to {to}/{protocol} from {}: entries live {} s each",
         args.rate,
         args.from,
         traffic.lifetime()
     );
     for a in &traffic.routing.assumptions {
-        println!("  assumed: {a}");
+        say!("  assumed: {a}");
     }
     if traffic.routing.pools.is_empty() {
-        println!("no SNAT pool: the rules do not source-NAT this traffic, so no port ceiling");
+        say!("no SNAT pool: the rules do not source-NAT this traffic, so no port ceiling");
     }
     for p in &traffic.routing.pools {
-        println!(
+        say!(
             "pool {} → {} ({:.1}% of flows, {} ports{})",
             p.snat,
             p.endpoint,
@@ -210,10 +210,10 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
         );
     }
     if let Some(r) = traffic.saturation_rate() {
-        println!("the first pool fills at {r:.0} new flows/s");
+        say!("the first pool fills at {r:.0} new flows/s");
     }
     for s in &runs {
-        println!(
+        say!(
             "\n{} mode: {} live entries at the end; {}; {:.2}% of new flows refused",
             s.mode,
             s.steady_entries.round(),
@@ -224,27 +224,35 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
             },
             s.dropped_share * 100.0
         );
-        println!(
+        say!(
             "{:>6} {:>10} {:>10} {:>10} {:>10}",
-            "t s", "entries", "count", "accepted/s", "refused/s"
+            "t s",
+            "entries",
+            "count",
+            "accepted/s",
+            "refused/s"
         );
         let step = (s.points.len() / 20).max(1);
         for p in s.points.iter().step_by(step) {
-            println!(
+            say!(
                 "{:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0}",
-                p.t, p.entries, p.count, p.accepted_per_s, p.dropped_per_s
+                p.t,
+                p.entries,
+                p.count,
+                p.accepted_per_s,
+                p.dropped_per_s
             );
         }
     }
     for (pool, n) in pools_seen.iter().flatten() {
-        println!(
+        say!(
             "measured pool {pool}: {n} entries ({:.2}% of {} ports)",
             *n as f64 * 100.0 / f64::from(chainlens_core::conntrack::PORT_RANGE),
             chainlens_core::conntrack::PORT_RANGE
         );
     }
     if let (Some(m), Some(f)) = (&measured, fitted) {
-        println!(
+        say!(
             "\nmeasured: {} samples (peak {:.0}); they rise like {:.0} new flows/s from t = {:.1} s (rms {:.0})",
             m.samples.len(),
             m.samples.iter().map(|s| s.count).fold(0.0, f64::max),
@@ -253,7 +261,7 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
             f.rms
         );
         for (line, text) in &m.skipped {
-            println!("  line {line} not understood: {text}");
+            say!("  line {line} not understood: {text}");
         }
     }
     Ok(())

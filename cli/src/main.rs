@@ -8,6 +8,17 @@ use chainlens_core::{Severity, Summary, parse};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+/// `println!` that ends the program quietly when the reader went away (`chainlens … | head`)
+/// instead of panicking on the broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod analyze;
 mod conntrack;
 mod trace;
@@ -181,14 +192,14 @@ fn check(text: &str, name: &str, json: bool) -> ExitCode {
                 .collect(),
         };
         match serde_json::to_string_pretty(&out) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => say!("{s}"),
             Err(e) => eprintln!("chainlens: {e}"),
         }
     } else {
         for d in &parsed.diagnostics {
             print!("{name}: {}", d.render(text, &index));
         }
-        println!("{name}: {}: {summary}", summary.format);
+        say!("{name}: {}: {summary}", summary.format);
     }
     if summary.errors > 0 {
         ExitCode::from(1)

@@ -140,16 +140,21 @@ fn print_json(t: &Traced) {
         })
         .collect();
     let out = serde_json::json!({ "assumptions": t.assumptions, "outcomes": outcomes });
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }
 
 pub fn print_text(args: &PacketArgs, t: &Traced) {
-    println!(
+    say!(
         "{} -> {}:{}/{} entering from {:?} ({} packet)",
-        args.src, args.dst, args.dport, args.proto, t.entry, args.packet
+        args.src,
+        args.dst,
+        args.dport,
+        args.proto,
+        t.entry,
+        args.packet
     );
     for a in &t.assumptions {
-        println!("  assumed: {a}");
+        say!("  assumed: {a}");
     }
     for o in &t.simulation.outcomes {
         let nat = [
@@ -166,7 +171,7 @@ pub fn print_text(args: &PacketArgs, t: &Traced) {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
-        println!(
+        say!(
             "\n{:>8.4}%  {:?}  {} -> {}  {nat}",
             o.probability * 100.0,
             o.verdict,
@@ -175,13 +180,16 @@ pub fn print_text(args: &PacketArgs, t: &Traced) {
         );
         for s in &o.path {
             let rule = s.rule.map_or("policy".to_string(), |r| format!("#{r}"));
-            println!(
+            say!(
                 "           {:<7} {:<28} {:>6}  {}",
-                s.table, s.chain, rule, s.action
+                s.table,
+                s.chain,
+                rule,
+                s.action
             );
         }
         for a in &o.assumptions {
-            println!("           assumed: {a}");
+            say!("           assumed: {a}");
         }
     }
 }

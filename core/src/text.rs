@@ -41,7 +41,7 @@ pub struct LineCol {
 }
 
 /// Line starts of a text, for turning byte offsets into line:column by binary search.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
     starts: Vec<usize>,
 }

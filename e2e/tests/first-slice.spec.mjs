@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 
 test('the default example is analysed on load', async ({ app, page }) => {
   await app.open();
+  await app.show('graph');
   await expect(app.summary).toContainText('iptables-save');
   expect(await app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });
   expect(await app.tableCounts('filter')).toEqual({ chains: 10, rules: 13 });
@@ -21,6 +22,7 @@ test('the default example is analysed on load', async ({ app, page }) => {
 test('pasting the BIND kube-proxy dump updates the summary and the graph', async ({ app }) => {
   await app.open();
   await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  await app.show('graph');
   await expect(app.summary.locator('[data-table="nat"]')).toHaveAttribute('data-rules', '37');
   expect(await app.tableCounts('nat')).toEqual({ chains: 16, rules: 37 });
   expect(await app.tableCounts('filter')).toEqual({ chains: 7, rules: 10 });
@@ -33,6 +35,7 @@ test('pasting the BIND kube-proxy dump updates the summary and the graph', async
 
 test('another table is one click away', async ({ app, page }) => {
   await app.open();
+  await app.show('graph');
   await page.getByTestId('table-tab-filter').click();
   await expect(app.graph).toHaveAttribute('data-table', 'filter');
   await expect(app.node('KUBE-FIREWALL')).toBeVisible();
@@ -51,6 +54,7 @@ test('binary junk shows a readable message and the page stays usable', async ({ 
 
 test('an empty paste says what to do', async ({ app }) => {
   await app.open();
+  await app.show('graph');
   await app.paste('');
   await expect(app.diagnostics).toContainText('nothing to analyse');
   await expect(app.diagnostics).toContainText('iptables-save');
@@ -70,6 +74,7 @@ test('a line that is not understood is pointed at, the rest still read', async (
 test('a pasted -L listing transcript is read onto the same model', async ({ app }) => {
   await app.open();
   await app.paste(seed('aliyun-v1.12-nat-listing.iptables-L'));
+  await app.show('graph');
   await expect(app.summary).toContainText('shell transcript');
   expect(await app.tableCounts('nat')).toEqual({ chains: 9, rules: 21 });
   await expect(app.node('KUBE-SVC-M42ZCW2EYUCRBVAF')).toBeVisible();

@@ -1,11 +1,36 @@
-//! The list of what was not understood, with line:column.
+//! The list of what was not understood, with line:column; clicking one selects its line in
+//! the paste box.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::app::AppState;
 
 /// Rendering thousands of rows would freeze the page; the rest are counted instead.
 const SHOWN: usize = 200;
+
+/// Selects line `line` (1-based) of the paste box, counting UTF-16 units as the browser does.
+pub fn select_line(text: &str, line: usize) {
+    let Some(area) = document()
+        .get_element_by_id("rules-input")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return;
+    };
+    let mut start = 0u32;
+    for (i, l) in text.split('\n').enumerate() {
+        let len = l.encode_utf16().count() as u32;
+        if i + 1 == line {
+            let _ = area.focus();
+            let _ = area.set_selection_range(start, start + len);
+            // Scroll the selection into view: about one line height per line.
+            let per_line = area.scroll_height() as f64 / text.split('\n').count().max(1) as f64;
+            area.set_scroll_top(((line as f64 - 3.0).max(0.0) * per_line) as i32);
+            return;
+        }
+        start += len + 1;
+    }
+}
 
 #[component]
 pub fn Diagnostics() -> impl IntoView {
@@ -32,9 +57,18 @@ pub fn Diagnostics() -> impl IntoView {
                         {shown
                             .into_iter()
                             .map(|d| {
+                                let line = d.line;
                                 view! {
                                     <li class=format!("diagnostic {}", d.severity) data-code=d.code>
-                                        <span class="where">{format!("{}:{}", d.line, d.column)}</span>
+                                        <button
+                                            class="where"
+                                            title="select this line in the paste"
+                                            on:click=move |_| {
+                                                state.input.with_untracked(|t| select_line(t, line))
+                                            }
+                                        >
+                                            {format!("{}:{}", d.line, d.column)}
+                                        </button>
                                         <span class="severity">{d.severity}</span>
                                         <span class="message">{d.message}</span>
                                         {d.help.map(|h| view! { <span class="help">{h}</span> })}

@@ -1,6 +1,8 @@
 //! The chain graph of one table, laid out left to right: built-in chains in the first column,
 //! every chain one column right of the furthest chain that jumps to it.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::model::{BUILTIN_CHAINS, Table, TargetKind};
@@ -30,6 +32,8 @@ pub enum NodeKind {
     User,
     /// Jumped to, but not in the paste.
     Missing,
+    /// Several chains shown as one (a Service's chains, folded).
+    Group,
 }
 
 impl NodeKind {
@@ -38,15 +42,19 @@ impl NodeKind {
             NodeKind::Builtin => "builtin",
             NodeKind::User => "user",
             NodeKind::Missing => "missing",
+            NodeKind::Group => "group",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Node {
+    /// The chain's name, or the group's label.
     pub chain: String,
     pub kind: NodeKind,
     pub rules: usize,
+    /// How many chains the node stands for (1 unless it is a group).
+    pub members: usize,
     pub layer: usize,
     pub x: f64,
     pub y: f64,
@@ -67,41 +75,65 @@ pub struct Edge {
 impl ChainGraph {
     /// Lays out the chains of `table` and the jumps between them.
     pub fn of(table: &Table) -> Self {
-        let mut nodes: Vec<Node> = table
+        ChainGraph::grouped(table, &|_| None)
+    }
+
+    /// The same, with chains folded into one node per group: `group(chain)` names the node a
+    /// chain belongs to (a Service, say), `None` keeps it on its own. Jumps inside a group
+    /// disappear; jumps into or out of it join the group's node.
+    pub fn grouped(table: &Table, group: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut groups: HashMap<String, usize> = HashMap::new();
+        let mut place =
+            |nodes: &mut Vec<Node>, name: &str, kind: NodeKind, rules: usize| match group(name) {
+                Some(label) => {
+                    let i = *groups.entry(label.clone()).or_insert_with(|| {
+                        nodes.push(node(&label, NodeKind::Group, 0));
+                        nodes.len() - 1
+                    });
+                    nodes[i].rules += rules;
+                    nodes[i].members += 1;
+                    i
+                }
+                None => {
+                    nodes.push(node(name, kind, rules));
+                    nodes.len() - 1
+                }
+            };
+        let node_of: Vec<usize> = table
             .chains
             .iter()
             .map(|c| {
-                node(
-                    &c.name,
-                    if c.is_builtin() {
-                        NodeKind::Builtin
-                    } else {
-                        NodeKind::User
-                    },
-                    c.rules.len(),
-                )
+                let kind = if c.is_builtin() {
+                    NodeKind::Builtin
+                } else {
+                    NodeKind::User
+                };
+                place(&mut nodes, &c.name, kind, c.rules.len())
             })
             .collect();
         let mut edges: Vec<Edge> = Vec::new();
         let index = table.index();
-        let mut missing: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut missing: HashMap<&str, usize> = HashMap::new();
         // Merging repeated jumps: (from, to, goto) → edge position.
-        let mut merged: std::collections::HashMap<(usize, usize, bool), usize> =
-            std::collections::HashMap::new();
-        for (from, chain) in table.chains.iter().enumerate() {
+        let mut merged: HashMap<(usize, usize, bool), usize> = HashMap::new();
+        for (c, chain) in table.chains.iter().enumerate() {
+            let from = node_of[c];
             for (i, rule) in chain.rules.iter().enumerate() {
                 let Some(target) = &rule.target else { continue };
                 let to = match index.resolve(target) {
-                    TargetKind::Chain => index.get(&target.name),
+                    TargetKind::Chain => index.get(&target.name).map(|t| node_of[t]),
                     TargetKind::MissingChain => {
                         Some(*missing.entry(target.name.as_str()).or_insert_with(|| {
-                            nodes.push(node(&target.name, NodeKind::Missing, 0));
-                            nodes.len() - 1
+                            place(&mut nodes, &target.name, NodeKind::Missing, 0)
                         }))
                     }
                     TargetKind::Verdict | TargetKind::Extension => None,
                 };
                 let Some(to) = to else { continue };
+                if to == from && nodes[from].kind == NodeKind::Group {
+                    continue;
+                }
                 match merged.get(&(from, to, target.goto)) {
                     Some(&e) => edges[e].rules.push(i + 1),
                     None => {
@@ -251,15 +283,20 @@ impl ChainGraph {
     }
 }
 
+fn label_width(label: &str) -> f64 {
+    label.chars().count() as f64 * CHAR_WIDTH + NODE_PADDING
+}
+
 fn node(chain: &str, kind: NodeKind, rules: usize) -> Node {
     Node {
         chain: chain.to_string(),
         kind,
         rules,
+        members: usize::from(kind != NodeKind::Group),
         layer: 0,
         x: 0.0,
         y: 0.0,
-        width: chain.chars().count() as f64 * CHAR_WIDTH + NODE_PADDING,
+        width: label_width(chain),
         height: NODE_HEIGHT,
     }
 }

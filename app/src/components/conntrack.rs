@@ -1,0 +1,268 @@
+//! The conntrack planner: traffic to one Service address at a rate, the table and SNAT pools
+//! over time, where they saturate and what is refused, with measured samples laid over it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use chainlens_core::conntrack::{
+    ClientPorts, Kernel, Profile, Samples, Series, Traffic, analytic, fit, flows, parse_samples,
+    pools,
+};
+use chainlens_core::model::values::Protocol;
+use chainlens_core::render::chart::conntrack_svg;
+use chainlens_core::sim::Entry;
+use leptos::prelude::*;
+
+use super::cascade::{ServicePicker, chosen_service};
+use crate::app::AppState;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Plan {
+    target: String,
+    rate: String,
+    duration: String,
+    kernel: String,
+    flows: bool,
+    reuse: bool,
+    measured: String,
+}
+
+struct Outcome {
+    label: String,
+    runs: Vec<Series>,
+    ceiling: Option<f64>,
+    pools: Vec<String>,
+    samples: Option<(Samples, f64)>,
+    saturation: Option<f64>,
+}
+
+/// The chosen Service's addresses that traffic from outside reaches, as `ip:port/proto`.
+fn targets(state: &AppState) -> Vec<String> {
+    let Some(name) = chosen_service(state) else {
+        return Vec::new();
+    };
+    state.analysis.with(|a| {
+        let Some(s) = a.kube.services.iter().find(|s| s.name == name) else {
+            return Vec::new();
+        };
+        let proto = s.protocol.map_or("tcp".to_string(), |p| p.to_string());
+        s.external_ips
+            .iter()
+            .chain(&s.load_balancer_ips)
+            .chain(&s.cluster_ip)
+            .filter(|a| a.parse::<SocketAddr>().is_ok())
+            .map(|a| format!("{a}/{proto}"))
+            .collect()
+    })
+}
+
+fn plan(state: &AppState, p: &Plan) -> Result<Outcome, String> {
+    let (addr, proto) = p
+        .target
+        .trim()
+        .rsplit_once('/')
+        .unwrap_or((p.target.trim(), "tcp"));
+    let to: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not IP:PORT; choose a Service address or type one"))?;
+    let protocol = Protocol::parse(proto).map_err(|e| format!("protocol: {e}"))?;
+    let rate: f64 = p
+        .rate
+        .trim()
+        .parse()
+        .map_err(|_| format!("rate `{}` is not a number", p.rate))?;
+    let duration: u32 = p
+        .duration
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (1..=86_400).contains(d))
+        .ok_or_else(|| format!("duration `{}` must be 1 to 86400 seconds", p.duration))?;
+    let kernel = Kernel::parse(p.kernel.trim())?;
+    let routing = state.analysis.with(|a| {
+        pools(
+            &a.parsed.ruleset,
+            &a.facts,
+            to,
+            protocol,
+            IpAddr::from([198, 51, 100, 10]),
+            Entry::Outside,
+        )
+    });
+    let mut traffic = Traffic::new(routing, protocol, Profile::Constant(rate));
+    traffic.duration = duration;
+    traffic.kernel = kernel;
+    if p.reuse {
+        traffic.clients = 1;
+        traffic.ports = ClientPorts::Reuse(28_232);
+    }
+    let samples = (!p.measured.trim().is_empty()).then(|| parse_samples(&p.measured));
+    if let Some(max) = samples.as_ref().and_then(|s| s.max) {
+        traffic.conntrack_max = max as u64;
+    }
+    let mut runs = vec![analytic(&traffic)];
+    if p.flows && f64::from(duration) * rate <= 20_000_000.0 {
+        runs.push(flows(&traffic));
+    }
+    let offset = samples
+        .as_ref()
+        .and_then(|s| fit(&s.samples, traffic.lifetime()))
+        .map_or(0.0, |f| f.start);
+    let pools = traffic
+        .routing
+        .pools
+        .iter()
+        .map(|p| {
+            format!(
+                "{} → {} ({:.1}% of flows, {} ports)",
+                p.snat,
+                p.endpoint,
+                p.share * 100.0,
+                p.ceiling
+            )
+        })
+        .collect();
+    Ok(Outcome {
+        label: format!("{rate} new flows/s to {to}/{protocol}"),
+        ceiling: traffic
+            .routing
+            .pools
+            .iter()
+            .map(|p| f64::from(p.ceiling))
+            .reduce(f64::max),
+        saturation: traffic.saturation_rate(),
+        runs,
+        pools,
+        samples: samples.map(|s| (s, offset)),
+    })
+}
+
+#[component]
+pub fn ConntrackView() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let form = RwSignal::new(Plan {
+        target: String::new(),
+        rate: "2500".into(),
+        duration: "120".into(),
+        kernel: "6.1".into(),
+        flows: false,
+        reuse: false,
+        measured: String::new(),
+    });
+    // Follow the chosen Service until the user types an address.
+    Effect::new(move |_| {
+        if let Some(t) = targets(&state).into_iter().next() {
+            form.update(|f| f.target = t);
+        }
+    });
+    let result = Memo::new(move |_| form.with(|p| plan(&state, p).map(|o| o.label)).err());
+    let chart = move || {
+        form.with(|p| match plan(&state, p) {
+            Err(message) => view! { <p class="error" role="alert" data-testid="conntrack-error">{message}</p> }.into_any(),
+            Ok(o) => {
+                let runs: Vec<&Series> = o.runs.iter().collect();
+                let measured = o.samples.as_ref().map(|(s, off)| (s.samples.as_slice(), *off));
+                let svg = conntrack_svg(&o.label, &runs, o.ceiling, measured);
+                let first = &o.runs[0];
+                let summary = match (first.first_drop, o.saturation) {
+                    (Some(t), Some(r)) => format!(
+                        "Saturates: the first pool fills at {r:.0} new flows/s; refusals from {t:.0} s; {:.1}% of new flows refused over the run.",
+                        first.dropped_share * 100.0
+                    ),
+                    (None, Some(r)) => format!(
+                        "No refusals: the first pool would fill at {r:.0} new flows/s; {:.0} live entries at the end.",
+                        first.steady_entries
+                    ),
+                    (_, None) => format!(
+                        "No SNAT pool: nothing limits the new flows but nf_conntrack_max; {:.0} live entries at the end.",
+                        first.steady_entries
+                    ),
+                };
+                let saturated = first.first_drop.is_some();
+                view! {
+                    <p class="verdict" data-testid="conntrack-summary" data-saturated=saturated.to_string()>{summary}</p>
+                    <ul class="pools">{o.pools.into_iter().map(|p| view! { <li class="mono">{p}</li> }).collect_view()}</ul>
+                    <div class="chart" data-testid="conntrack-chart" data-saturated=saturated.to_string() inner_html=svg></div>
+                    {o.samples.map(|(s, _)| view! {
+                        <p class="muted">
+                            {format!("{} measured samples laid over the curve", s.samples.len())}
+                            {(!s.skipped.is_empty()).then(|| format!("; {} lines not understood (first: line {})", s.skipped.len(), s.skipped[0].0))}
+                        </p>
+                    })}
+                }
+                .into_any()
+            }
+        })
+    };
+    let _ = result;
+    view! {
+        <div class="planner">
+            <ServicePicker/>
+            <form class="plan-form" on:submit=move |ev| ev.prevent_default()>
+                <label>
+                    "Traffic to"
+                    <input
+                        type="text"
+                        data-testid="conntrack-target"
+                        prop:value=move || form.with(|f| f.target.clone())
+                        on:change=move |ev| form.update(|f| f.target = event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "New flows/s"
+                    <input
+                        type="number"
+                        min="0"
+                        data-testid="conntrack-rate"
+                        prop:value=move || form.with(|f| f.rate.clone())
+                        on:change=move |ev| form.update(|f| f.rate = event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Seconds"
+                    <input
+                        type="number"
+                        min="1"
+                        prop:value=move || form.with(|f| f.duration.clone())
+                        on:change=move |ev| form.update(|f| f.duration = event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Kernel"
+                    <input
+                        type="text"
+                        size="5"
+                        prop:value=move || form.with(|f| f.kernel.clone())
+                        on:change=move |ev| form.update(|f| f.kernel = event_target_value(&ev))
+                    />
+                </label>
+                <label class="toggle">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || form.with(|f| f.flows)
+                        on:change=move |ev| form.update(|f| f.flows = event_target_checked(&ev))
+                    />
+                    " per-flow model too"
+                </label>
+                <label class="toggle">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || form.with(|f| f.reuse)
+                        on:change=move |ev| form.update(|f| f.reuse = event_target_checked(&ev))
+                    />
+                    " one client reusing 28,232 ports"
+                </label>
+            </form>
+            {chart}
+            <label class="measured">
+                "Measured conntrack counts (DATE : count / max, plain counts, or CSV) to lay over the curve"
+                <textarea
+                    data-testid="conntrack-measured"
+                    rows="4"
+                    spellcheck="false"
+                    prop:value=move || form.with(|f| f.measured.clone())
+                    on:change=move |ev| form.update(|f| f.measured = event_target_value(&ev))
+                ></textarea>
+            </label>
+        </div>
+    }
+}

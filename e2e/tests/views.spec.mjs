@@ -1,0 +1,147 @@
+// The views over one analysis: every example loads; the founding story end to end; the
+// cascade; the tracer; the planner; user text stays text.
+import { test, expect, seed } from '../fixtures.mjs';
+import { mkdirSync } from 'node:fs';
+
+const shots = !!process.env.CHAINLENS_SCREENSHOTS;
+async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync('docs', { recursive: true });
+  await page.screenshot({ path: `docs/${name}.png`, fullPage: false });
+}
+
+test('every seed fixture loads from the examples with a useful result', async ({ app, page }) => {
+  await app.open();
+  const names = await page.getByTestId('example-picker').locator('option').evaluateAll(
+    (options) => options.map((o) => o.value).filter(Boolean));
+  expect(names.length).toBe(14);
+  for (const name of names) {
+    await page.getByTestId('example-picker').selectOption(name);
+    await expect(page.getByTestId('busy')).toHaveCount(0);
+    await expect(app.input).toHaveValue(seed(name));
+    const summary = await app.summary.innerText();
+    if (name.endsWith('.csv')) {
+      // Not rules: said so, and the planner reads it as samples.
+      await expect(app.diagnostics.locator('[data-code="not-rules"]').first()).toBeVisible();
+    } else if (name.includes('conntrack')) {
+      expect(summary).toMatch(/conntrack/);
+    } else {
+      expect(summary).not.toMatch(/^0 rules$/m);
+      if (!name.includes('manual')) {
+        // kube-proxy's rules: read back into Services.
+        await app.show('services');
+        await expect(page.getByTestId('service-row').first()).toBeVisible();
+        await app.show('overview');
+      }
+    }
+  }
+});
+
+test('the founding story: masquerade found, traced, and the pool filling', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  const finding = page.locator('[data-testid="finding"][data-code="external-masquerade"]').first();
+  await expect(finding).toContainText('10.5.6.29:53/udp');
+  await shot(page, 'findings');
+  await app.show('services');
+  await page.locator('[data-testid="service-row"][data-service="default/ares-k29-bindapp:dns-udp-53"] button').click();
+  await app.show('trace');
+  await page.getByRole('button', { name: /from outside → external IP 10\.5\.6\.29:53/ }).click();
+  const outcome = page.getByTestId('trace-outcome');
+  await expect(outcome).toHaveCount(1);
+  await expect(outcome).toHaveAttribute('data-probability', '1');
+  await expect(outcome).toHaveAttribute('data-dnat', '10.100.13.3:53');
+  await expect(outcome).toHaveAttribute('data-snat', 'masqueraded');
+  await shot(page, 'trace');
+  await outcome.getByRole('button', { name: 'show this path in the graph' }).click();
+  await expect(app.node('KUBE-POSTROUTING')).toHaveClass(/on-path/);
+  await app.show('conntrack');
+  await expect(page.getByTestId('conntrack-target')).toHaveValue('10.5.6.29:53/udp');
+  await page.getByTestId('conntrack-rate').fill('2500');
+  await page.getByTestId('conntrack-rate').press('Enter');
+  await page.getByTestId('conntrack-measured').fill(seed('bind-conntrack-count-2500rps.csv'));
+  await page.getByTestId('conntrack-measured').blur();
+  await expect(page.getByTestId('conntrack-chart')).toHaveAttribute('data-saturated', 'true');
+  await expect(page.getByTestId('conntrack-summary')).toContainText('2150');
+  await expect(page.getByTestId('conntrack-chart').locator('circle.measured')).not.toHaveCount(0);
+  await shot(page, 'conntrack');
+  // The same node with hand-written DNAT: no SNAT pool, nothing refused at 10,000/s.
+  await app.paste(seed('bind-manual-dnat-v1.4.21.iptables-save'));
+  await expect(page.locator('[data-testid="finding"][data-code="external-masquerade"]')).toHaveCount(0);
+  await app.show('conntrack');
+  await page.getByTestId('conntrack-target').fill('10.5.6.29:53/udp');
+  await page.getByTestId('conntrack-target').press('Enter');
+  await page.getByTestId('conntrack-rate').fill('10000');
+  await page.getByTestId('conntrack-rate').press('Enter');
+  await expect(page.getByTestId('conntrack-chart')).toHaveAttribute('data-saturated', 'false');
+  await expect(page.getByTestId('conntrack-summary')).toContainText('No SNAT pool');
+});
+
+test('the aliyun cascade shows seven endpoints near a seventh', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('aliyun-v1.12-nat-listing.iptables-L'));
+  await app.show('cascade');
+  await expect(page.getByTestId('cascade-chart')).toHaveAttribute('data-endpoints', '7');
+  const shares = await page.getByTestId('cascade-step').evaluateAll(
+    (rows) => rows.map((r) => Number(r.getAttribute('data-probability'))));
+  expect(shares.length).toBe(7);
+  for (const p of shares) expect(Math.abs(p - 1 / 7)).toBeLessThan(1e-5);
+  expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+  await expect(page.getByTestId('cascade-chart').locator('rect.bar')).toHaveCount(7);
+  await shot(page, 'cascade');
+});
+
+test('a malicious comment is shown as text, never as markup', async ({ app, page }) => {
+  let dialogs = 0;
+  page.on('dialog', async (d) => { dialogs += 1; await d.dismiss(); });
+  await app.open();
+  const evil = '<img src=x onerror=alert(1)>';
+  await app.paste(`*nat
+:PREROUTING ACCEPT [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]
+:KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]
+-A PREROUTING -j KUBE-SERVICES
+-A KUBE-SERVICES -d 10.96.0.5/32 -p tcp -m comment --comment "ns/evil:p cluster IP ${evil}" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "${evil}" -j KUBE-SEP-BBBBBBBBBBBBBBBB
+-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m comment --comment "${evil}" -m tcp -j DNAT --to-destination 10.244.0.5:80
+COMMIT
+`);
+  for (const view of ['overview', 'services', 'graph', 'cascade', 'trace']) {
+    await app.show(view);
+    await expect(page.locator('img')).toHaveCount(0);
+  }
+  await app.show('graph');
+  await app.node('KUBE-SVC-AAAAAAAAAAAAAAAA').hover();
+  expect(dialogs).toBe(0);
+  await expect(app.input).toHaveValue(new RegExp(evil.replace(/[()]/g, '\\$&')));
+});
+
+test('clicking a diagnostic selects its line in the paste', async ({ app, page }) => {
+  await app.open();
+  await app.paste('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nthis is prose\nCOMMIT\n');
+  await app.diagnostics.locator('[data-code="unknown-line"] .where').click();
+  const selected = await app.input.evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
+  expect(selected).toBe('this is prose');
+});
+
+test('many Services open folded, one node each, and unfold on click', async ({ app, page }) => {
+  await app.open();
+  const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]'];
+  const rules = ['-A PREROUTING -j KUBE-SERVICES'];
+  for (let i = 0; i < 60; i++) {
+    const h = String(i).padStart(16, '0');
+    lines.push(`:KUBE-SVC-${h} - [0:0]`, `:KUBE-SEP-${h} - [0:0]`);
+    rules.push(`-A KUBE-SERVICES -d 10.96.1.${i}/32 -p tcp -m comment --comment "ns/svc${i}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-${h}`);
+    rules.push(`-A KUBE-SVC-${h} -m comment --comment "ns/svc${i}:http" -j KUBE-SEP-${h}`);
+    rules.push(`-A KUBE-SEP-${h} -p tcp -m comment --comment "ns/svc${i}:http" -m tcp -j DNAT --to-destination 10.244.1.${i}:8080`);
+  }
+  await app.paste([...lines, ...rules, 'COMMIT', ''].join('\n'));
+  await app.show('graph');
+  await expect(page.getByTestId('fold-services')).toBeChecked();
+  await expect(app.node('ns/svc7:http')).toBeVisible();
+  await expect(app.node('KUBE-SVC-0000000000000007')).toHaveCount(0);
+  await app.node('ns/svc7:http').click();
+  await expect(app.node('KUBE-SVC-0000000000000007')).toBeVisible();
+  await expect(app.node('KUBE-SEP-0000000000000007')).toBeVisible();
+});
