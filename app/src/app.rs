@@ -63,6 +63,10 @@ impl View {
 #[derive(Clone, Copy, Debug)]
 pub struct AppState {
     pub input: RwSignal<String>,
+    /// What the paste box shows when the app puts text into it (an example, a file).
+    pub shown: RwSignal<String>,
+    /// The size of a paste too large to show whole (the box then shows its beginning).
+    pub preview: RwSignal<Option<usize>>,
     pub analysis: RwSignal<Analysis>,
     /// A new input is being analysed.
     pub busy: RwSignal<bool>,
@@ -85,6 +89,8 @@ pub fn App() -> impl IntoView {
     let input = RwSignal::new(DEFAULT_EXAMPLE.to_string());
     let state = AppState {
         input,
+        shown: RwSignal::new(DEFAULT_EXAMPLE.to_string()),
+        preview: RwSignal::new(None),
         analysis: RwSignal::new(Analysis::of(DEFAULT_EXAMPLE)),
         busy: RwSignal::new(false),
         view: RwSignal::new(View::Overview),

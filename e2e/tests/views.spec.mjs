@@ -145,3 +145,37 @@ test('many Services open folded, one node each, and unfold on click', async ({ a
   await expect(app.node('KUBE-SVC-0000000000000007')).toBeVisible();
   await expect(app.node('KUBE-SEP-0000000000000007')).toBeVisible();
 });
+
+test('compare: the kube-proxy dump against the hand-written one, the same packet through both', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  await app.show('compare');
+  await page.getByTestId('compare-input').fill(seed('bind-manual-dnat-v1.4.21.iptables-save'));
+  await page.getByTestId('compare-input').blur();
+  await expect(page.getByTestId('compare-result')).toContainText('Service default/ares-k29-bindapp:dns-udp-53 only in A');
+  await page.getByPlaceholder('address').fill('10.5.6.29');
+  await page.getByPlaceholder('address').press('Tab');
+  await page.locator('.compare input[size="6"]').fill('53');
+  await page.locator('.compare input[size="6"]').press('Tab');
+  const both = page.getByTestId('compare-trace');
+  await expect(both).toContainText('DNAT to 10.100.13.3:53, masqueraded');
+});
+
+test('a paste of megabytes is analysed whole and shown in part', async ({ app, page }) => {
+  await app.open();
+  const rules = Array.from({ length: 20000 }, (_, i) =>
+    `-A KUBE-SERVICES -d 10.96.${i >> 8}.${i & 255}/32 -p tcp -m comment --comment "ns/svc${i}:http cluster IP" -m tcp --dport 80 -j ACCEPT`);
+  const text = ['*nat', ':KUBE-SERVICES - [0:0]', ...rules, 'COMMIT', ''].join('\n');
+  expect(text.length).toBeGreaterThan(1 << 20);
+  await app.input.evaluate((el, text) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+  await expect(page.getByTestId('large-paste')).toBeVisible();
+  await expect(page.getByTestId('busy')).toHaveCount(0);
+  expect(await app.tableCounts('nat')).toEqual({ chains: 1, rules: 20000 });
+  expect((await app.input.inputValue()).length).toBeLessThanOrEqual(100000);
+  await page.getByTestId('large-paste').getByRole('button', { name: 'Clear' }).click();
+  await expect(page.getByTestId('large-paste')).toHaveCount(0);
+});

@@ -35,6 +35,7 @@ pub fn ChainGraphView() -> impl IntoView {
         })
     };
     let tables = move || state.analysis.with(|a| a.tables());
+    let zoom = RwSignal::new(1.0f64);
     view! {
         <div class="graph-panel">
             <div class="graph-tools">
@@ -71,6 +72,21 @@ pub fn ChainGraphView() -> impl IntoView {
                     />
                     " one node per Service"
                 </label>
+                <label class="toggle">
+                    "zoom "
+                    <input
+                        type="range"
+                        min="0.25"
+                        max="2"
+                        step="0.05"
+                        aria-label="zoom"
+                        data-testid="graph-zoom"
+                        prop:value=move || zoom.get().to_string()
+                        on:input=move |ev| {
+                            zoom.set(event_target_value(&ev).parse().unwrap_or(1.0))
+                        }
+                    />
+                </label>
                 <input
                     type="search"
                     class="filter"
@@ -83,7 +99,7 @@ pub fn ChainGraphView() -> impl IntoView {
             </div>
             <div class="graph-scroll">
                 {move || match current() {
-                    Some(graph) => view! { <GraphSvg graph/> }.into_any(),
+                    Some(graph) => view! { <GraphSvg graph zoom/> }.into_any(),
                     None => view! { <p class="empty">"No chains to draw yet."</p> }.into_any(),
                 }}
             </div>
@@ -92,7 +108,7 @@ pub fn ChainGraphView() -> impl IntoView {
 }
 
 #[component]
-fn GraphSvg(graph: ChainGraph) -> impl IntoView {
+fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let table = graph.table.clone();
     let on_path = move |chain: &str| {
@@ -150,6 +166,7 @@ fn GraphSvg(graph: ChainGraph) -> impl IntoView {
                 if *lit { " on-path" } else { "" }
             );
             let title = tooltip(&n.chain, n.rules, n.members);
+            let key_name = name.clone();
             view! {
                 <g
                     class=class
@@ -159,6 +176,12 @@ fn GraphSvg(graph: ChainGraph) -> impl IntoView {
                     on:click=move |_| {
                         if group && !name.ends_with("(search to show)") {
                             state.expanded.update(|e| e.push(name.clone()));
+                        }
+                    }
+                    on:keydown=move |ev| {
+                        let open = matches!(ev.key().as_str(), "Enter" | " ");
+                        if open && group && !key_name.ends_with("(search to show)") {
+                            state.expanded.update(|e| e.push(key_name.clone()));
                         }
                     }
                 >
@@ -177,8 +200,8 @@ fn GraphSvg(graph: ChainGraph) -> impl IntoView {
             role="img"
             aria-label=format!("chain graph of the {} table", graph.table)
             viewBox=format!("0 0 {:.0} {:.0}", graph.width, graph.height)
-            width=format!("{:.0}", graph.width)
-            height=format!("{:.0}", graph.height)
+            width=move || format!("{:.0}", graph.width * zoom.get())
+            height=move || format!("{:.0}", graph.height * zoom.get())
         >
             <defs>
                 <marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" markerHeight="8" orient="auto">
