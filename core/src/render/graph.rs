@@ -344,4 +344,36 @@ mod tests {
         assert_eq!(g.nodes.len(), 2);
         assert!(g.edge_path(&g.edges[1]).starts_with('M'));
     }
+
+    #[test]
+    fn grouped_chains_become_one_node_with_outside_jumps_kept() {
+        let dump = "*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-A - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n\
+            -A PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j KUBE-SVC-A\n-A KUBE-SVC-A -j KUBE-SEP-A\n\
+            -A KUBE-SEP-A -j KUBE-MARK-MASQ\n-A KUBE-SEP-A -j RETURN\nCOMMIT\n";
+        let parsed = crate::parse(dump);
+        let table = parsed.ruleset.table("nat").expect("nat");
+        let graph = ChainGraph::grouped(table, &|c: &str| {
+            (c == "KUBE-SVC-A" || c == "KUBE-SEP-A").then(|| "ns/a:http".to_string())
+        });
+        let names: Vec<&str> = graph.nodes.iter().map(|n| n.chain.as_str()).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        let group = graph
+            .nodes
+            .iter()
+            .find(|n| n.chain == "ns/a:http")
+            .expect("the group");
+        assert_eq!(
+            (group.kind, group.members, group.rules),
+            (NodeKind::Group, 2, 3)
+        );
+        let edge = |from: &str, to: &str| {
+            graph
+                .edges
+                .iter()
+                .any(|e| graph.nodes[e.from].chain == from && graph.nodes[e.to].chain == to)
+        };
+        assert!(edge("KUBE-SERVICES", "ns/a:http"));
+        assert!(edge("ns/a:http", "KUBE-MARK-MASQ"));
+        assert!(!edge("ns/a:http", "ns/a:http"));
+    }
 }
