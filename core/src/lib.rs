@@ -13,6 +13,7 @@ pub mod parse;
 pub mod print;
 pub mod render;
 pub mod rng;
+pub mod share;
 pub mod sim;
 pub mod summary;
 pub mod text;

@@ -4,3 +4,4 @@
 pub mod chart;
 pub mod graph;
 pub mod svg;
+pub mod text;

@@ -1,0 +1,93 @@
+//! The exports are what they claim to be: the SVGs parse with a real XML parser (roxmltree),
+//! even with hostile chain names and comments; Mermaid and DOT name every chain of the graph.
+
+mod common;
+
+use chainlens_core::conntrack::{Pool, Profile, Routing, Traffic, analytic};
+use chainlens_core::kube::{Analysis, Cascade};
+use chainlens_core::model::values::Protocol;
+use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
+use chainlens_core::render::graph::ChainGraph;
+use chainlens_core::render::{svg, text};
+use chainlens_core::sim::NodeFacts;
+
+fn kind() -> String {
+    let path = common::shared().join("fixtures/seeds/kind-v1.23-iptables-v1.8.4.iptables-save");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn valid_svg(text: &str) {
+    let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("not XML: {e}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+}
+
+#[test]
+fn every_svg_export_is_well_formed_xml() {
+    let parsed = chainlens_core::parse(&kind());
+    for table in &parsed.ruleset.tables {
+        valid_svg(&svg::chain_graph(&ChainGraph::of(table)));
+    }
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = Analysis::of(&parsed.ruleset, &facts);
+    for s in &analysis.services {
+        valid_svg(&cascade_svg(&Cascade::of(s)));
+    }
+    let routing = Routing {
+        pools: vec![Pool {
+            endpoint: "203.0.113.3:53".into(),
+            snat: "192.0.2.1".into(),
+            share: 1.0,
+            ceiling: 64_512,
+            random_fully: false,
+        }],
+        unpooled: 0.0,
+        refused: 0.0,
+        assumptions: Vec::new(),
+    };
+    let mut t = Traffic::new(routing, Protocol::UDP, Profile::Constant(2500.0));
+    t.duration = 60;
+    let series = analytic(&t);
+    valid_svg(&conntrack_svg(
+        "a <label> & more",
+        &[&series],
+        Some(64_512.0),
+        None,
+    ));
+}
+
+#[test]
+fn hostile_text_stays_text_in_every_export() {
+    let dump = "*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n\
+        -A PREROUTING -j KUBE-SERVICES\n\
+        -A KUBE-SERVICES -d 10.96.0.5/32 -p tcp -m comment --comment \"ns/x:p cluster IP <script>&\" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n\
+        -A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment \"</svg><img src=x onerror=alert(1)> -> 10.0.0.1:80\" -m statistic --mode random --probability 0.5 -j KUBE-SEP-A\n\
+        -A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-B\nCOMMIT\n";
+    let parsed = chainlens_core::parse(dump);
+    let nat = parsed.ruleset.table("nat").expect("nat");
+    valid_svg(&svg::chain_graph(&ChainGraph::of(nat)));
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = Analysis::of(&parsed.ruleset, &facts);
+    let c = cascade_svg(&Cascade::of(&analysis.services[0]));
+    valid_svg(&c);
+    assert!(!c.contains("<img") && !c.contains("</svg><"));
+    let md = text::markdown("x", &analysis);
+    assert!(md.contains("| ns/x:p |"), "{md}");
+}
+
+#[test]
+fn mermaid_and_dot_name_every_chain() {
+    let parsed = chainlens_core::parse(&kind());
+    let graph = ChainGraph::of(parsed.ruleset.table("nat").expect("nat"));
+    let m = text::mermaid(&graph);
+    let d = text::dot(&graph);
+    assert!(m.starts_with("flowchart LR\n"));
+    for n in &graph.nodes {
+        assert!(m.contains(&format!("\"{}", n.chain)), "{}", n.chain);
+        assert!(d.contains(&format!("\"{}\"", n.chain)), "{}", n.chain);
+    }
+    assert_eq!(
+        m.matches("-->").count() + m.matches("-.->").count(),
+        graph.edges.len()
+    );
+    assert_eq!(d.matches(" -> ").count(), graph.edges.len());
+}
