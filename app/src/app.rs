@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use chainlens_core::share::{Plan, ShareState, TraceQuery, parse_fragment};
+
 use crate::analysis::{Analysis, DEFAULT_EXAMPLE};
 use crate::components::{
     CascadeView, ChainGraphView, CompareView, ConntrackView, Diagnostics, Overview, RulesInput,
@@ -24,6 +26,10 @@ pub enum View {
 }
 
 impl View {
+    pub fn from_id(id: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.id() == id)
+    }
+
     pub const ALL: [View; 7] = [
         View::Overview,
         View::Services,
@@ -82,26 +88,110 @@ pub struct AppState {
     pub search: RwSignal<String>,
     /// The traced path, as (table, chain) pairs, highlighted in the graph.
     pub path: RwSignal<Vec<(String, String)>>,
+    /// The tracer's and the planner's forms (kept here so links carry them).
+    pub trace: RwSignal<TraceQuery>,
+    pub conntrack: RwSignal<Plan>,
+    /// The Compare view's second ruleset.
+    pub compare: RwSignal<String>,
+    /// Why the link the app was opened with could not be read.
+    pub link_error: RwSignal<Option<String>>,
+}
+
+impl AppState {
+    /// Puts a saved state's choices back (its text is loaded by the caller). They are applied
+    /// after the new text's analysis, which resets the choices of the previous text.
+    pub fn restore(self, saved: ShareState) {
+        set_timeout(
+            move || {
+                self.view
+                    .set(View::from_id(&saved.view).unwrap_or(View::Overview));
+                self.table.set(saved.table.clone());
+                self.service.set(saved.service.clone());
+                self.trace.set(saved.trace.clone().unwrap_or_default());
+                self.conntrack
+                    .set(saved.conntrack.clone().unwrap_or_default());
+                self.compare.set(saved.compare.clone());
+                self.link_error.set(None);
+            },
+            Duration::from_millis(60),
+        );
+    }
+
+    /// Everything a link carries.
+    pub fn share_state(&self) -> ShareState {
+        ShareState {
+            input: self.input.get_untracked(),
+            compare: self.compare.get_untracked(),
+            view: self.view.get_untracked().id().to_string(),
+            table: self.table.get_untracked(),
+            service: self.service.get_untracked(),
+            trace: Some(self.trace.get_untracked()).filter(|t| !t.dst.is_empty()),
+            conntrack: Some(self.conntrack.get_untracked()).filter(|c| !c.target.is_empty()),
+        }
+    }
+}
+
+/// What the page was opened with: a share link's state, or the default example.
+fn opening() -> (
+    Option<ShareState>,
+    chainlens_core::share::Display,
+    Option<String>,
+) {
+    let hash = window().location().hash().unwrap_or_default();
+    if hash.len() <= 1 {
+        return (None, Default::default(), None);
+    }
+    match parse_fragment(&hash) {
+        Ok((state, display)) => (Some(state), display, None),
+        Err(e) => (
+            Some(ShareState::default()),
+            Default::default(),
+            Some(e.to_string()),
+        ),
+    }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let input = RwSignal::new(DEFAULT_EXAMPLE.to_string());
+    let (opened, display, link_error) = opening();
+    let shared = opened.clone().unwrap_or_default();
+    let text = match &opened {
+        Some(s) => s.input.clone(),
+        None => DEFAULT_EXAMPLE.to_string(),
+    };
+    let input = RwSignal::new(text.clone());
     let state = AppState {
         input,
-        shown: RwSignal::new(DEFAULT_EXAMPLE.to_string()),
+        shown: RwSignal::new(text.clone()),
         preview: RwSignal::new(None),
-        analysis: RwSignal::new(Analysis::of(DEFAULT_EXAMPLE)),
+        analysis: RwSignal::new(Analysis::of(&text)),
         busy: RwSignal::new(false),
-        view: RwSignal::new(View::Overview),
-        table: RwSignal::new(None),
-        service: RwSignal::new(None),
+        view: RwSignal::new(View::from_id(&shared.view).unwrap_or(View::Overview)),
+        table: RwSignal::new(shared.table.clone()),
+        service: RwSignal::new(shared.service.clone()),
         fold: RwSignal::new(None),
         expanded: RwSignal::new(Vec::new()),
         search: RwSignal::new(String::new()),
         path: RwSignal::new(Vec::new()),
+        trace: RwSignal::new(shared.trace.clone().unwrap_or_default()),
+        conntrack: RwSignal::new(shared.conntrack.clone().unwrap_or_default()),
+        compare: RwSignal::new(shared.compare.clone()),
+        link_error: RwSignal::new(link_error),
     };
     provide_context(state);
+    // A link pasted into the address bar of an open app changes only the fragment: reopen.
+    let _ = window_event_listener(leptos::ev::hashchange, |_| {
+        let _ = window().location().reload();
+    });
+    if let Some(theme) = &display.theme
+        && let Some(root) = document().document_element()
+    {
+        let _ = root.class_list().add_1(&format!("theme-{theme}"));
+    }
+    if let Some(view) = display.embed.as_deref().and_then(View::from_id) {
+        state.view.set(view);
+        return view! { <crate::components::Embed view/> }.into_any();
+    }
     // Each new input: say so, let the page paint, then analyse (only the latest input).
     let generation = StoredValue::new(0u64);
     Effect::new(move |previous: Option<()>| {
@@ -137,6 +227,20 @@ pub fn App() -> impl IntoView {
                 <RulesInput/>
             </section>
             <section class="pane result-pane" aria-label="analysis">
+                {move || {
+                    state
+                        .link_error
+                        .get()
+                        .map(|e| {
+                            view! {
+                                <p class="error link-error" role="alert" data-testid="link-error">
+                                    {e}
+                                    " The app is empty and ready: paste rules or pick an example."
+                                </p>
+                            }
+                        })
+                }}
+                <crate::components::SharePanel/>
                 <Show when=move || state.busy.get()>
                     <p class="busy" role="status" data-testid="busy">"Analysing the paste…"</p>
                 </Show>
@@ -171,4 +275,5 @@ pub fn App() -> impl IntoView {
             </section>
         </main>
     }
+    .into_any()
 }

@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod analyze;
 mod conntrack;
+mod render;
 mod trace;
 
 #[derive(Debug, Parser)]
@@ -53,6 +54,12 @@ enum Command {
     /// Model the conntrack table and SNAT port pools over time for traffic to one Service
     /// address: entries, refusals, when the pools fill; optionally with a measured log.
     Conntrack(conntrack::ConntrackArgs),
+    /// Draw a view for static docs: the chain graph (svg, mermaid, dot), a Service's cascade
+    /// (svg), the conntrack curve (svg), or the analysis as Markdown.
+    Render(render::RenderArgs),
+    /// Print a link that opens this analysis in the app (everything in the URL fragment,
+    /// which browsers never send to a server).
+    Share(render::ShareArgs),
     /// Say in plain language what a chain is for and what each of its rules (or one rule) does.
     Explain {
         /// The rules; `-` reads standard input.
@@ -97,6 +104,20 @@ fn main() -> ExitCode {
             json,
         } => match read(&file) {
             Ok(text) => analyze::analyze(&text, &file.display().to_string(), &local_ips, json),
+            Err(message) => {
+                eprintln!("chainlens: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Render(args) => match read(&args.file) {
+            Ok(text) => render::render(&text, &args.file.display().to_string(), &args),
+            Err(message) => {
+                eprintln!("chainlens: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Share(args) => match read(&args.file) {
+            Ok(text) => render::share(&text, &args),
             Err(message) => {
                 eprintln!("chainlens: {message}");
                 ExitCode::from(2)

@@ -289,3 +289,93 @@ fn conntrack_json_shows_the_seed_pool_filling() {
     ]);
     assert_eq!(code, 2, "an address without a port is refused");
 }
+
+#[test]
+fn render_writes_svg_mermaid_dot_and_markdown() {
+    let kind = seed(KIND);
+    let (code, svg) = chainlens(&["render", &kind]);
+    assert_eq!(code, 0, "{svg}");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("KUBE-SERVICES"),
+        "{svg}"
+    );
+    let (code, mermaid) = chainlens(&["render", &kind, "--format", "mermaid"]);
+    assert_eq!(code, 0);
+    assert!(mermaid.starts_with("flowchart LR"));
+    let (code, dot) = chainlens(&["render", &kind, "--format", "dot", "--table", "filter"]);
+    assert_eq!(code, 0);
+    assert!(dot.starts_with("digraph \"filter\""), "{dot}");
+    let (code, cascade) = chainlens(&[
+        "render",
+        &kind,
+        "--view",
+        "cascade",
+        "--service",
+        "kube-system/kube-dns:dns",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(cascade.matches("class=\"bar\"").count(), 2);
+    let (code, md) = chainlens(&["render", &kind, "--view", "analysis", "--format", "md"]);
+    assert_eq!(code, 0);
+    assert!(
+        md.contains("| kube-system/kube-dns:dns | udp | 10.96.0.10:53 |"),
+        "{md}"
+    );
+    let out = std::env::temp_dir().join(format!("chainlens-render-{}.svg", std::process::id()));
+    let (code, _) = chainlens(&[
+        "render",
+        &seed("bind-kube-proxy-v1.4.21.iptables-save"),
+        "--view",
+        "conntrack",
+        "--service",
+        "default/ares-k29-bindapp:dns-udp-53",
+        "--rate",
+        "2500",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 0);
+    let written = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    assert!(written.contains("pool ceiling 64512"), "{written}");
+    // What a view cannot be drawn as is said, not guessed.
+    let (code, _) = chainlens(&["render", &kind, "--view", "cascade", "--format", "dot"]);
+    assert_eq!(code, 2);
+    let (code, _) = chainlens(&["render", &kind, "--format", "png"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn share_prints_a_link_that_decodes_to_the_same_text() {
+    let kind = seed(KIND);
+    let (code, link) = chainlens(&[
+        "share",
+        &kind,
+        "--base",
+        "http://127.0.0.1:9/app/",
+        "--view",
+        "cascade",
+        "--service",
+        "kube-system/kube-dns:dns",
+        "--embed",
+        "cascade",
+    ]);
+    assert_eq!(code, 0, "{link}");
+    let (page, fragment) = link.trim().split_once('#').expect("a fragment");
+    assert_eq!(page, "http://127.0.0.1:9/app/");
+    assert!(!fragment.contains("KUBE"));
+    let (state, display) =
+        chainlens_core::share::parse_fragment(fragment).expect("a link chainlens reads");
+    assert_eq!(
+        state.input,
+        std::fs::read_to_string(&kind).unwrap_or_default()
+    );
+    assert_eq!(
+        (
+            state.view.as_str(),
+            state.service.as_deref(),
+            display.embed.as_deref()
+        ),
+        ("cascade", Some("kube-system/kube-dns:dns"), Some("cascade"))
+    );
+}

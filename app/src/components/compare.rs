@@ -67,7 +67,7 @@ fn outcomes(
 #[component]
 pub fn CompareView() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let other = RwSignal::new(String::new());
+    let other = state.compare;
     let packet = RwSignal::new((String::new(), String::new(), "udp".to_string()));
     let compared = move || -> Option<Diff> {
         let text = other.get();

@@ -15,16 +15,7 @@ use leptos::prelude::*;
 use super::cascade::{ServicePicker, chosen_service};
 use crate::app::AppState;
 
-#[derive(Clone, Debug, PartialEq)]
-struct Plan {
-    target: String,
-    rate: String,
-    duration: String,
-    kernel: String,
-    flows: bool,
-    reuse: bool,
-    measured: String,
-}
+use chainlens_core::share::Plan;
 
 struct Outcome {
     label: String,
@@ -139,18 +130,22 @@ fn plan(state: &AppState, p: &Plan) -> Result<Outcome, String> {
 #[component]
 pub fn ConntrackView() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let form = RwSignal::new(Plan {
-        target: String::new(),
-        rate: "2500".into(),
-        duration: "120".into(),
-        kernel: "6.1".into(),
-        flows: false,
-        reuse: false,
-        measured: String::new(),
-    });
-    // Follow the chosen Service until the user types an address.
-    Effect::new(move |_| {
-        if let Some(t) = targets(&state).into_iter().next() {
+    let form = state.conntrack;
+    if form.with_untracked(|f| f.rate.is_empty()) {
+        form.update_untracked(|f| {
+            f.rate = "2500".into();
+            f.duration = "120".into();
+            f.kernel = "6.1".into();
+        });
+    }
+    // Follow the chosen Service (a link's own target is kept when it opens).
+    let opened_with = form.with_untracked(|f| f.target.clone());
+    Effect::new(move |previous: Option<()>| {
+        let first = targets(&state).into_iter().next();
+        if previous.is_none() && !opened_with.is_empty() {
+            return;
+        }
+        if let Some(t) = first {
             form.update(|f| f.target = t);
         }
     });

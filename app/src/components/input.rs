@@ -34,10 +34,16 @@ fn load(state: &AppState, text: String) {
 fn load_file(file: web_sys::File, state: AppState) {
     wasm_bindgen_futures::spawn_local(async move {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-        load(
-            &state,
-            text.ok().and_then(|t| t.as_string()).unwrap_or_default(),
-        );
+        let text = text.ok().and_then(|t| t.as_string()).unwrap_or_default();
+        // An analysis saved from the share panel reopens with its view, Service, trace, plan.
+        match chainlens_core::share::from_file(&text) {
+            None => load(&state, text),
+            Some(Ok(saved)) => {
+                load(&state, saved.input.clone());
+                state.restore(saved);
+            }
+            Some(Err(e)) => state.link_error.set(Some(e.to_string())),
+        }
     });
 }
 

@@ -8,6 +8,7 @@ mod graph;
 mod input;
 mod overview;
 mod services;
+mod share;
 mod summary;
 mod trace;
 
@@ -19,5 +20,6 @@ pub use graph::ChainGraphView;
 pub use input::RulesInput;
 pub use overview::Overview;
 pub use services::ServicesTable;
+pub use share::{Embed, SharePanel};
 pub use summary::SummaryLine;
 pub use trace::TraceView;

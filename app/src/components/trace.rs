@@ -10,16 +10,7 @@ use leptos::prelude::*;
 use super::cascade::{ServicePicker, chosen_service};
 use crate::app::{AppState, View};
 
-#[derive(Clone, Debug, PartialEq)]
-struct Form {
-    from: String,
-    src: String,
-    dst: String,
-    proto: String,
-    dport: String,
-    local_ips: String,
-    which: String,
-}
+use chainlens_core::share::TraceQuery as Form;
 
 /// A client outside the cluster, and a pod, in documentation space.
 const OUTSIDE: &str = "203.0.113.77";
@@ -84,15 +75,15 @@ fn run(state: &AppState, f: &Form) -> Traced {
 #[component]
 pub fn TraceView() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let form = RwSignal::new(Form {
-        from: "outside".into(),
-        src: OUTSIDE.into(),
-        dst: String::new(),
-        proto: "tcp".into(),
-        dport: String::new(),
-        local_ips: String::new(),
-        which: "first".into(),
-    });
+    let form = state.trace;
+    if form.with_untracked(|f| f.src.is_empty()) {
+        form.update_untracked(|f| {
+            f.from = "outside".into();
+            f.src = OUTSIDE.into();
+            f.proto = "tcp".into();
+            f.which = "first".into();
+        });
+    }
     let result: RwSignal<Option<Traced>> = RwSignal::new(None);
     let presets = move || {
         let name = chosen_service(&state)?;
@@ -172,6 +163,9 @@ pub fn TraceView() -> impl IntoView {
         }
         result.set(Some(r));
     };
+    if form.with_untracked(|f| !f.dst.is_empty() && !f.dport.is_empty()) {
+        submit();
+    }
     let field = move |label: &'static str, get: fn(&Form) -> String, set: fn(&mut Form, String)| {
         view! {
             <label>

@@ -1,0 +1,160 @@
+// Share links, embeds and exports: a link reopens exactly what was shown in a fresh browser,
+// bad links fail with a message and an empty working app, an embed fits a 600×400 frame, and
+// the exports parse with real parsers (the browser's XML parser, mermaid's own).
+import { test, expect, seed } from '../fixtures.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
+import { join } from 'node:path';
+
+const base = () => process.env.BASE_URL.replace(/\/?$/, '/');
+
+/** A fresh browser context with the same guards as the `app` fixture. */
+async function freshPage(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+    problems.push(url.href);
+    return route.abort();
+  });
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+  page.on('pageerror', (err) => problems.push(String(err)));
+  return { context, page, problems };
+}
+
+test('a link reopens the same view, Service, trace and summary in a fresh browser', async ({ app, page, browser }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  await app.show('services');
+  await page.locator('[data-testid="service-row"][data-service="default/ares-k29-bindapp:dns-udp-53"] button').click();
+  await app.show('trace');
+  await page.getByRole('button', { name: /from outside → external IP 10\.5\.6\.29:53/ }).click();
+  await expect(page.getByTestId('trace-outcome')).toHaveAttribute('data-dnat', '10.100.13.3:53');
+  const summary = await app.summary.innerText();
+  await page.getByTestId('share-open').click();
+  const link = await page.getByTestId('share-link').inputValue();
+  expect(link.startsWith(base())).toBe(true);
+  // No rule text in readable form.
+  for (const word of ['KUBE-', '10.5.6.29', 'MASQUERADE', 'ares-k29']) expect(link).not.toContain(word);
+
+  const { context, page: other, problems } = await freshPage(browser);
+  await other.goto(link);
+  await expect(other.getByTestId('nav-trace')).toHaveAttribute('aria-pressed', 'true');
+  await expect(other.getByTestId('service-picker')).toHaveValue('default/ares-k29-bindapp:dns-udp-53');
+  const outcome = other.getByTestId('trace-outcome');
+  await expect(outcome).toHaveAttribute('data-dnat', '10.100.13.3:53');
+  await expect(outcome).toHaveAttribute('data-snat', 'masqueraded');
+  await expect(outcome).toHaveAttribute('data-probability', '1');
+  expect(await other.getByTestId('summary').innerText()).toBe(summary);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('an embed shows one view, no input or navigation, and fits a 600×400 frame', async ({ app, page }) => {
+  await app.open();
+  await page.getByTestId('share-open').click();
+  const snippet = await page.getByTestId('embed-snippet').inputValue();
+  expect(snippet).toMatch(/^<iframe src="[^"]+#s=1\.[^"]+&embed=graph" width="600" height="400"/);
+  const src = snippet.match(/src="([^"]+)"/)[1];
+  await page.setContent(`<!doctype html><body style="margin:0">${snippet}</body>`);
+  const frame = page.frameLocator('iframe');
+  await expect(frame.getByTestId('embed')).toHaveAttribute('data-view', 'graph');
+  await expect(frame.getByTestId('chain-graph')).toBeVisible();
+  await expect(frame.getByTestId('rules-input')).toHaveCount(0);
+  await expect(frame.locator('nav.views')).toHaveCount(0);
+  await expect(frame.getByTestId('open-in-chainlens')).toBeVisible();
+  const size = await page.frames().find((f) => f.url() === src).evaluate(() => ({
+    w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight }));
+  expect(size.w).toBeLessThanOrEqual(600);
+  expect(size.h).toBeLessThanOrEqual(400);
+});
+
+test('bad links show what is wrong and an empty, working app', async ({ app, page }) => {
+  await app.open();
+  await page.getByTestId('share-open').click();
+  const good = (await page.getByTestId('share-link').inputValue()).split('#s=')[1];
+  const b64 = (buf) => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const cases = {
+    truncated: ['s=' + good.slice(0, Math.floor(good.length / 2)), 'damaged or cut off'],
+    corrupted: ['s=1.' + '!' + good.slice(3), 'damaged or cut off'],
+    'unknown version': ['s=9.' + good.slice(2), 'link format `9`'],
+    '1 MB long': ['s=1.' + 'A'.repeat(1 << 20), 'links over 512 KB are refused'],
+    'a decompression bomb': ['s=1.' + b64(deflateRawSync(Buffer.alloc(40 << 20, 32), { level: 9 })), 'more than 32 MB'],
+    'not an analysis': ['s=1.' + b64(deflateRawSync(Buffer.from('[1,2,3]'))), 'does not hold a chainlens analysis'],
+  };
+  for (const [what, [fragment, message]] of Object.entries(cases)) {
+    await page.goto(`${base()}#${fragment}`);
+    await expect(page.getByTestId('link-error'), what).toContainText(message);
+    await expect(app.input, what).toHaveValue('');
+    await app.paste(seed('kind-v1.23-iptables-v1.8.4.iptables-save'));
+    expect(await app.tableCounts('nat'), what).toEqual({ chains: 29, rules: 58 });
+  }
+});
+
+test('a long link is flagged and the analysis can be downloaded and reopened instead', async ({ app, page }) => {
+  await app.open();
+  const rules = Array.from({ length: 1500 }, (_, i) =>
+    `-A KUBE-SERVICES -d 10.${(i * 7919) % 251}.${(i * 104729) % 253}.${i % 255}/32 -p tcp -m tcp --dport ${1000 + ((i * 31337) % 60000)} -j ACCEPT`);
+  await app.paste(['*nat', ':KUBE-SERVICES - [0:0]', ...rules, 'COMMIT', ''].join('\n'));
+  await page.getByTestId('share-open').click();
+  const length = Number(await page.getByTestId('share-length').textContent());
+  expect(length).toBeGreaterThan(8192);
+  await expect(page.getByTestId('share-too-long')).toBeVisible();
+  const download = page.waitForEvent('download');
+  await page.getByTestId('share-download').click();
+  const file = await (await download).path();
+  const saved = readFileSync(file, 'utf8');
+  expect(JSON.parse(saved).chainlens).toBe(1);
+  // The file opens again through the file picker.
+  await app.paste('');
+  await page.getByTestId('file-input').setInputFiles(file);
+  await expect(page.getByTestId('busy')).toHaveCount(0);
+  await expect.poll(() => app.tableCounts('nat')).not.toBeNull();
+});
+
+test('the graph exports as well-formed SVG and as Mermaid that mermaid parses', async ({ app, page }) => {
+  await app.open();
+  await app.show('graph');
+  await page.getByTestId('share-open').click();
+  let download = page.waitForEvent('download');
+  await page.getByTestId('export-svg').click();
+  const svg = readFileSync(await (await download).path(), 'utf8');
+  const xml = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return { error: doc.getElementsByTagName('parsererror').length, root: doc.documentElement.nodeName,
+      nodes: doc.querySelectorAll('text').length };
+  }, svg);
+  expect(xml).toEqual(expect.objectContaining({ error: 0, root: 'svg' }));
+  expect(xml.nodes).toBeGreaterThanOrEqual(29);
+  download = page.waitForEvent('download');
+  await page.getByTestId('export-mermaid').click();
+  const mermaidText = readFileSync(await (await download).path(), 'utf8');
+  download = page.waitForEvent('download');
+  await page.getByTestId('export-png').click();
+  const png = readFileSync(await (await download).path());
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  // Mermaid's own parser, in a blank page (the app's Content-Security-Policy forbids it there).
+  await page.goto('about:blank');
+  await page.addScriptTag({ path: join('node_modules', 'mermaid', 'dist', 'mermaid.min.js') });
+  const parsed = await page.evaluate(async (text) => {
+    try {
+      return { ok: !!(await window.mermaid.parse(text)) };
+    } catch (e) {
+      return { ok: false, error: String(e) };
+    }
+  }, mermaidText);
+  expect(parsed).toEqual({ ok: true });
+});
+
+test('the CLI\'s share link opens in the app to the same analysis', async ({ app, page }) => {
+  const file = join(process.env.CHAINLENS_SHARED ?? '../shared', 'fixtures', 'seeds', 'kind-v1.23-iptables-v1.8.4.iptables-save');
+  const link = execFileSync('cargo', ['run', '--quiet', '-p', 'chainlens', '--', 'share', file, '--base', base(), '--view', 'services'],
+    { encoding: 'utf8' }).trim();
+  await page.goto(link);
+  await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.locator('[data-testid="service-row"][data-service="kube-system/kube-dns:dns"]')).toBeVisible();
+  expect(await app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });
+});
