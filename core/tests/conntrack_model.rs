@@ -146,15 +146,7 @@ fn the_seed_story() {
         );
         record("manual DNAT 10000/s", &s);
     }
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/conntrack-seed.tsv");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&file, &snapshot).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    }
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap_or_default(),
-        snapshot,
-        "the seed curves differ from the snapshot; rerun with UPDATE_SNAPSHOTS=1 if intended"
-    );
+    common::snapshot("conntrack-seed.tsv", &snapshot, "the seed curves");
 }
 
 /// The seed's measured `nf_conntrack_count` rises as fresh-port flows at about 2,000/s (the

@@ -7,7 +7,6 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use chainlens_core::diag::Severity;
 use chainlens_core::parse::parse_rule;
@@ -154,19 +153,10 @@ fn iptables_extension_syntax_tests() {
         "TOTAL\t{}/{}\t{}/{}",
         totals.ok_pass, totals.ok_total, totals.fail_pass, totals.fail_total
     );
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/iptables-syntax.tsv");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &snapshot).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         required_misses.is_empty(),
         "OK rules of required extensions not read back:\n{}",
         required_misses.join("\n")
     );
-    assert_eq!(
-        committed, snapshot,
-        "the conformance results changed; if for the better, run with UPDATE_SNAPSHOTS=1 and commit"
-    );
+    common::snapshot("iptables-syntax.tsv", &snapshot, "the conformance results");
 }

@@ -14,7 +14,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use chainlens_core::model::values::{Cidr, Protocol};
 use chainlens_core::parse;
@@ -85,13 +84,7 @@ fn kube_proxy_filter_jumps(dump: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn kube_proxy_flows() {
-    let dir = common::shared().join("conformance/kube-proxy/cases");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    names.sort();
+    let names = common::kube_proxy_cases();
     let show = std::env::var_os("SHOW_MISSES").is_some();
     let mut snapshot = String::from("# case\tflows passed\n");
     let (mut passed, mut total) = (0, 0);
@@ -195,14 +188,5 @@ fn kube_proxy_flows() {
     }
     let _ = writeln!(snapshot, "TOTAL\t{passed}/{total}");
     assert_eq!(total, 81, "the conformance data holds 81 flows");
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/kube-proxy-flows.tsv");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &snapshot).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    }
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap_or_default(),
-        snapshot,
-        "flow results changed; if for the better, run with UPDATE_SNAPSHOTS=1 and commit"
-    );
+    common::snapshot("kube-proxy-flows.tsv", &snapshot, "the flow results");
 }

@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 
 use chainlens_core::ext::targets::Action;
 use chainlens_core::kube::{ServicePort, decode};
@@ -35,13 +34,7 @@ fn reached<'s>(
 
 #[test]
 fn every_service_and_endpoint_kube_proxy_wrote_is_recovered() {
-    let dir = common::shared().join("conformance/kube-proxy/cases");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    names.sort();
+    let names = common::kube_proxy_cases();
     let mut snapshot = String::from(
         "# case\tservice ports\tendpoints\tendpoint chains recovered\tflows whose endpoints are the Service's\n",
     );
@@ -135,14 +128,5 @@ fn every_service_and_endpoint_kube_proxy_wrote_is_recovered() {
     );
     assert_eq!(cases, 45, "the conformance data holds 45 cases");
     assert!(misses.is_empty(), "{}", misses.join("\n"));
-    let file =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/kube-proxy-services.tsv");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&file, &snapshot).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    }
-    let committed = std::fs::read_to_string(&file).unwrap_or_default();
-    assert_eq!(
-        committed, snapshot,
-        "decoded Services differ from the snapshot; rerun with UPDATE_SNAPSHOTS=1 if intended"
-    );
+    common::snapshot("kube-proxy-services.tsv", &snapshot, "the decoded Services");
 }

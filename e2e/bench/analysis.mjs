@@ -4,15 +4,11 @@
 // (the last Service), and `analyze` runs the full Kubernetes analysis. Best of 3 each.
 // Usage: node analysis.mjs FILE DST DPORT.
 // Prints one JSON line: {outcomes, trace_ms, outcomes_per_s, services, analyze_ms}.
-import { chromium } from '@playwright/test';
+import { launch } from './browser.mjs';
 import { readFileSync } from 'node:fs';
 
 const [file, dst, dport] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   await page.goto(process.env.BASE_URL);

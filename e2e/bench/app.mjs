@@ -5,14 +5,10 @@
 // graph for 90 frames and reports the frame times.
 // Prints one JSON line per dump: {file, bytes, render_ms, longest_task_ms, frame_p50_ms,
 // frame_p95_ms, frame_max_ms, graph_nodes}.
-import { chromium } from '@playwright/test';
+import { launch } from './browser.mjs';
 import { readFileSync } from 'node:fs';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   for (const file of process.argv.slice(2)) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -1,14 +1,10 @@
 // Browser half of `cargo xtask bench`: opens the built app in Debian's Chromium and times the
 // core's parser (the wasm export `chainlensParse`) on each dump given as an argument.
 // Prints one JSON line per dump: {file, bytes, rules, best_ms, wasm_memory_bytes}.
-import { chromium } from '@playwright/test';
+import { launch } from './browser.mjs';
 import { readFileSync } from 'node:fs';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   await page.goto(process.env.BASE_URL);

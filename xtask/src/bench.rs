@@ -98,14 +98,7 @@ pub fn run_all() -> Result<(), String> {
     }
     println!("goals: native ≥ 100 MB/s; the 10,000-Service dump parsed in the browser in < 400 ms");
     if let Some((n, path)) = dumps.last() {
-        let bin = root().join("target/release/examples/trace_bench");
-        let out = Command::new(&bin)
-            .arg(path)
-            .arg("20")
-            .output()
-            .map_err(|e| format!("{}: {e}", bin.display()))?;
-        let v: serde_json::Value =
-            serde_json::from_slice(&out.stdout).map_err(|e| format!("trace_bench output: {e}"))?;
+        let v = example("trace_bench", &[path.as_os_str(), "20".as_ref()])?;
         let dst = v["dst"].as_str().unwrap_or("?");
         let dport = v["dport"].to_string();
         println!(
@@ -129,14 +122,7 @@ pub fn run_all() -> Result<(), String> {
             b["trace_ms"].as_f64().unwrap_or(f64::NAN),
             b["outcomes_per_s"].as_f64().unwrap_or(f64::NAN)
         );
-        let bin = root().join("target/release/examples/analyze_bench");
-        let out = Command::new(&bin)
-            .arg(path)
-            .arg("3")
-            .output()
-            .map_err(|e| format!("{}: {e}", bin.display()))?;
-        let a: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("analyze_bench output: {e}"))?;
+        let a = example("analyze_bench", &[path.as_os_str(), "3".as_ref()])?;
         println!(
             "\n== analysis: Services, cascades and findings of the {n}-Service dump (parsed beforehand)"
         );
@@ -152,12 +138,7 @@ pub fn run_all() -> Result<(), String> {
             b["analyze_ms"].as_f64().unwrap_or(f64::NAN)
         );
     }
-    let bin = root().join("target/release/examples/conntrack_bench");
-    let out = Command::new(&bin)
-        .output()
-        .map_err(|e| format!("{}: {e}", bin.display()))?;
-    let c: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("conntrack_bench output: {e}"))?;
+    let c = example("conntrack_bench", &[])?;
     println!("\n== conntrack model (one SNAT pool)");
     println!(
         "analytic: one hour at 100,000 new flows/s in {:.2} ms (goal: < 50 ms)",
@@ -213,14 +194,18 @@ fn instructions(path: &Path) -> Option<u64> {
         .find_map(|l| l.strip_prefix("summary: ")?.trim().parse().ok())
 }
 
-fn native(path: &Path) -> Result<serde_json::Value, String> {
-    let bin = root().join("target/release/examples/parse_bench");
+/// Runs a benchmark example of the core (built in release) and reads its JSON line.
+fn example(name: &str, args: &[&std::ffi::OsStr]) -> Result<serde_json::Value, String> {
+    let bin = root().join("target/release/examples").join(name);
     let out = Command::new(&bin)
-        .arg(path)
-        .arg("5")
+        .args(args)
         .output()
         .map_err(|e| format!("{}: {e}", bin.display()))?;
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("parse_bench output: {e}"))
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{name} output: {e}"))
+}
+
+fn native(path: &Path) -> Result<serde_json::Value, String> {
+    example("parse_bench", &[path.as_os_str(), "5".as_ref()])
 }
 
 /// Debian's `iptables-xml`, installed with the `iptables` package when missing (as root).

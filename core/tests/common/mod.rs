@@ -28,3 +28,31 @@ pub fn assert_spans_valid(name: &str, text: &str, diagnostics: &[Diagnostic]) {
         );
     }
 }
+
+/// kube-proxy's conformance cases (`conformance/kube-proxy/cases/*.json`), sorted.
+pub fn kube_proxy_cases() -> Vec<PathBuf> {
+    let dir = shared().join("conformance/kube-proxy/cases");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Compares `text` with the committed snapshot `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1`
+/// rewrites it first. `what` says what changed when they differ.
+pub fn snapshot(name: &str, text: &str, what: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        text,
+        "{what} changed ({name}); if intended, run with UPDATE_SNAPSHOTS=1 and commit"
+    );
+}
