@@ -265,3 +265,67 @@ fn without_comments_the_structure_still_decodes() {
         assert_eq!(key(a), key(b));
     }
 }
+
+/// kube-proxy's probability table (`conformance/kube-proxy/probability_table.tsv`): what it
+/// writes for 1/n reads as the kernel's fixed-point value and prints as iptables-save does, and
+/// a cascade of n endpoints written that way is recognised as the modern form, summing to 1.
+#[test]
+fn the_probability_table_reads_as_the_kernel_rounds_it() {
+    let path = common::shared().join("conformance/kube-proxy/probability_table.tsv");
+    let table =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = 0;
+    for line in table.lines().skip(1) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let [n, written, printed, fixed] = cells[..] else {
+            panic!("bad row {line}")
+        };
+        let n: usize = n.parse().expect("n");
+        let text = format!("-m statistic --mode random --probability {written} -j ACCEPT");
+        let (rule, diagnostics) = chainlens_core::parse::parse_rule(&text, false);
+        assert!(diagnostics.is_empty(), "n={n}: {diagnostics:?}");
+        let p32 = rule.matches.iter().find_map(|m| match m {
+            chainlens_core::ext::matches::Match::Statistic(
+                chainlens_core::ext::matches::Statistic::Random { p32, .. },
+            ) => Some(*p32),
+            _ => None,
+        });
+        assert_eq!(p32.map(u64::from), fixed.parse().ok(), "n={n}");
+        let printed_back = chainlens_core::print::rule(&rule, false);
+        assert!(
+            printed_back.contains(&format!("--probability {printed}")),
+            "n={n}: {printed_back}"
+        );
+        if n > 1 {
+            let mut dump = String::from(
+                "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n",
+            );
+            for i in 0..n {
+                let statistic = if i + 1 < n {
+                    format!(
+                        "-m statistic --mode random --probability {:.10} ",
+                        1.0 / (n - i) as f64
+                    )
+                } else {
+                    String::new()
+                };
+                dump.push_str(&format!(
+                    "-A KUBE-SVC-AAAAAAAAAAAAAAAA {statistic}-j KUBE-SEP-{i:016}\n"
+                ));
+            }
+            dump.push_str("COMMIT\n");
+            let services = decode(&parse(&dump).ruleset);
+            let c = Cascade::of(&services[0]);
+            assert_eq!(c.form, CascadeForm::Modern, "n={n}");
+            assert!((c.sum - 1.0).abs() < 1e-9, "n={n}: {}", c.sum);
+            assert!(
+                c.steps
+                    .iter()
+                    .all(|s| (s.probability - 1.0 / n as f64).abs() < 1e-6),
+                "n={n}"
+            );
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 23);
+}
