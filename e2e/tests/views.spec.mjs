@@ -179,3 +179,12 @@ test('a paste of megabytes is analysed whole and shown in part', async ({ app, p
   await page.getByTestId('large-paste').getByRole('button', { name: 'Clear' }).click();
   await expect(page.getByTestId('large-paste')).toHaveCount(0);
 });
+
+test('a jump in the graph says which rules make it and what they do', async ({ app, page }) => {
+  await app.open();
+  await app.show('graph');
+  const titles = await app.graph.locator('path.edge > title').allTextContents();
+  const jump = titles.find((t) => t.startsWith('KUBE-SERVICES → KUBE-SVC-TCOU7JCQXEZGVUNU'));
+  expect(jump).toContain('-A KUBE-SERVICES -d 10.96.0.10/32 -p udp');
+  expect(jump).toContain('UDP packets to 10.96.0.10/32, to port 53: continue in chain KUBE-SVC-TCOU7JCQXEZGVUNU');
+});

@@ -1,9 +1,10 @@
 //! The chain graph of one table, drawn from the core's layout as SVG elements (so every label
 //! is text, never markup). Large rulesets open with each Service folded into one node (click
 //! it to unfold), and beyond a few hundred Services the rest into one node a search opens;
-//! the traced path is highlighted; hovering a node says what its chain is for.
+//! the traced path is highlighted; hovering a node says what its chain is for, hovering a
+//! jump shows its rules and what they do.
 
-use chainlens_core::kube::explain_chain;
+use chainlens_core::kube::{explain_chain, explain_rule};
 use chainlens_core::render::graph::{ChainGraph, NodeKind};
 use leptos::prelude::*;
 
@@ -117,12 +118,37 @@ fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
             .with(|p| p.iter().any(|(t, c)| *t == table && c == chain))
     };
     let path_nodes: Vec<bool> = graph.nodes.iter().map(|n| on_path(&n.chain)).collect();
+    // Hovering a jump shows the rules that make it, as written and in words.
+    let rule_text = |e: &chainlens_core::render::graph::Edge| {
+        state.analysis.with_untracked(|a| {
+            let table = a.parsed.ruleset.table(&graph.table)?;
+            let chain = table.chain(&graph.nodes[e.from].chain)?;
+            let lines: Vec<String> = e
+                .rules
+                .iter()
+                .take(3)
+                .filter_map(|n| {
+                    let rule = chain.rules.get(n - 1)?;
+                    Some(format!(
+                        "#{n}: -A {} {}\n{}",
+                        chain.name,
+                        chainlens_core::print::rule(rule, a.parsed.ruleset.ipv6),
+                        explain_rule(table, chain, n - 1, &a.kube.services)
+                    ))
+                })
+                .collect();
+            Some(lines.join("\n\n"))
+        })
+    };
     let edges = graph
         .edges
         .iter()
         .map(|e| {
             let d = graph.edge_path(e);
-            let title = graph.edge_title(e);
+            let title = match rule_text(e) {
+                Some(rules) => format!("{}\n\n{rules}", graph.edge_title(e)),
+                None => graph.edge_title(e),
+            };
             let lit = path_nodes[e.from] && path_nodes[e.to];
             let class = match (e.goto, lit) {
                 (true, true) => "edge goto on-path",
