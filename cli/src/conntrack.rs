@@ -68,6 +68,9 @@ pub struct ConntrackArgs {
     json: bool,
 }
 
+/// The per-flow mode models about 1.5 million flows a second: beyond this it is refused.
+const FLOWS_AT_MOST: f64 = 100_000_000.0;
+
 fn target(text: &str) -> Result<(SocketAddr, Protocol), String> {
     let (addr, proto) = text.rsplit_once('/').unwrap_or((text, "tcp"));
     let addr: SocketAddr = addr
@@ -147,6 +150,18 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
         .or_else(|| measured.as_ref().and_then(|m| m.max).map(|m| m as u64))
     {
         traffic.conntrack_max = max;
+    }
+    if !(args.rate.is_finite() && args.rate >= 0.0) {
+        return Err(format!(
+            "--rate {} is not a number of new flows per second",
+            args.rate
+        ));
+    }
+    let total = args.rate * f64::from(args.duration);
+    if args.mode != "analytic" && total > FLOWS_AT_MOST {
+        return Err(format!(
+            "the per-flow mode would model {total:.0} flows; it takes at most {FLOWS_AT_MOST:.0} (about a minute): shorten --duration or use --mode analytic"
+        ));
     }
     let runs: Vec<Series> = match args.mode.as_str() {
         "flows" => vec![flows(&traffic)],

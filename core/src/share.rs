@@ -277,4 +277,29 @@ mod tests {
         assert_eq!(from_file(&file), Some(Ok(state())));
         assert_eq!(from_file("*nat\nCOMMIT\n"), None);
     }
+
+    #[test]
+    fn no_input_makes_decoding_panic() {
+        let mut rng = crate::rng::SplitMix64::new(5);
+        let good = fragment(&state(), &Display::default());
+        let alphabet: Vec<char> = "s=1.&embedthm-_ABCxyz0123456789!%#".chars().collect();
+        for round in 0..4000 {
+            let text: String = if round % 2 == 0 {
+                // Random words from link-like characters.
+                (0..rng.below(80))
+                    .map(|_| alphabet[rng.below(alphabet.len() as u32) as usize])
+                    .collect()
+            } else {
+                // A valid link with a few bytes changed or cut.
+                let mut bytes = good.clone().into_bytes();
+                for _ in 0..=rng.below(4) {
+                    let at = rng.below(bytes.len() as u32) as usize;
+                    bytes[at] = b"AZaz09-_.=&"[rng.below(11) as usize];
+                }
+                bytes.truncate(bytes.len() - rng.below(8) as usize);
+                String::from_utf8(bytes).unwrap_or_default()
+            };
+            let _ = parse_fragment(&text);
+        }
+    }
 }

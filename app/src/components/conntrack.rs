@@ -19,6 +19,7 @@ use chainlens_core::share::Plan;
 
 struct Outcome {
     label: String,
+    notes: Vec<String>,
     runs: Vec<Series>,
     ceiling: Option<f64>,
     pools: Vec<String>,
@@ -90,9 +91,21 @@ fn plan(state: &AppState, p: &Plan) -> Result<Outcome, String> {
     if let Some(max) = samples.as_ref().and_then(|s| s.max) {
         traffic.conntrack_max = max as u64;
     }
+    if !(rate.is_finite() && rate >= 0.0) {
+        return Err(format!(
+            "rate `{}` must be a number of new flows per second",
+            p.rate
+        ));
+    }
     let mut runs = vec![analytic(&traffic)];
+    let mut notes = Vec::new();
     if p.flows && f64::from(duration) * rate <= 20_000_000.0 {
         runs.push(flows(&traffic));
+    } else if p.flows {
+        notes.push(format!(
+            "The per-flow model was not run: {:.0} flows is more than the page models at once (20 million); shorten the duration.",
+            f64::from(duration) * rate
+        ));
     }
     let offset = samples
         .as_ref()
@@ -113,6 +126,7 @@ fn plan(state: &AppState, p: &Plan) -> Result<Outcome, String> {
         })
         .collect();
     Ok(Outcome {
+        notes,
         label: format!("{rate} new flows/s to {to}/{protocol}"),
         ceiling: traffic
             .routing
@@ -173,7 +187,9 @@ pub fn ConntrackView() -> impl IntoView {
                     ),
                 };
                 let saturated = first.first_drop.is_some();
+                let notes = o.notes.clone();
                 view! {
+                    {notes.into_iter().map(|n| view! { <p class="warning">{n}</p> }).collect_view()}
                     <p class="verdict" data-testid="conntrack-summary" data-saturated=saturated.to_string()>{summary}</p>
                     <ul class="pools">{o.pools.into_iter().map(|p| view! { <li class="mono">{p}</li> }).collect_view()}</ul>
                     <div class="chart" data-testid="conntrack-chart" data-saturated=saturated.to_string() inner_html=svg></div>
