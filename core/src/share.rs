@@ -36,6 +36,9 @@ pub struct TraceQuery {
 pub struct Plan {
     pub target: String,
     pub rate: String,
+    /// Ramp from this rate to `rate` over `ramp_over` seconds; empty for a constant rate.
+    pub ramp_from: String,
+    pub ramp_over: String,
     pub duration: String,
     pub kernel: String,
     pub flows: bool,

@@ -188,3 +188,16 @@ test('a jump in the graph says which rules make it and what they do', async ({ a
   expect(jump).toContain('-A KUBE-SERVICES -d 10.96.0.10/32 -p udp');
   expect(jump).toContain('UDP packets to 10.96.0.10/32, to port 53: continue in chain KUBE-SVC-TCOU7JCQXEZGVUNU');
 });
+
+test('from the node: a packet a process on the node sends to a ClusterIP', async ({ app, page }) => {
+  await app.open();
+  await app.show('services');
+  await page.locator('[data-testid="service-row"][data-service="kube-system/kube-dns:dns"] button').click();
+  await app.show('trace');
+  await page.getByRole('button', { name: 'from the node → cluster IP 10.96.0.10:53' }).click();
+  const outcomes = page.getByTestId('trace-outcome');
+  await expect(outcomes).toHaveCount(2);
+  const shares = await outcomes.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-probability'))));
+  expect(shares).toEqual([0.5, 0.5]);
+  await expect(outcomes.first()).toContainText('nat OUTPUT #1 jump KUBE-SERVICES');
+});

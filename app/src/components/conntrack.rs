@@ -80,7 +80,17 @@ fn plan(state: &AppState, p: &Plan) -> Result<Outcome, String> {
             Entry::Outside,
         )
     });
-    let mut traffic = Traffic::new(routing, protocol, Profile::Constant(rate));
+    let profile = match p.ramp_from.trim() {
+        "" => Profile::Constant(rate),
+        from => Profile::Ramp {
+            from: from
+                .parse()
+                .map_err(|_| format!("ramp start `{from}` is not a number"))?,
+            to: rate,
+            over: p.ramp_over.trim().parse().unwrap_or(60.0),
+        },
+    };
+    let mut traffic = Traffic::new(routing, protocol, profile);
     traffic.duration = duration;
     traffic.kernel = kernel;
     if p.reuse {
@@ -229,6 +239,27 @@ pub fn ConntrackView() -> impl IntoView {
                     />
                 </label>
                 <label>
+                    "Ramp from (flows/s)"
+                    <input
+                        type="number"
+                        min="0"
+                        placeholder="constant"
+                        data-testid="conntrack-ramp-from"
+                        prop:value=move || form.with(|f| f.ramp_from.clone())
+                        on:change=move |ev| form.update(|f| f.ramp_from = event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "over (s)"
+                    <input
+                        type="number"
+                        min="1"
+                        placeholder="60"
+                        prop:value=move || form.with(|f| f.ramp_over.clone())
+                        on:change=move |ev| form.update(|f| f.ramp_over = event_target_value(&ev))
+                    />
+                </label>
+                <label>
                     "Seconds"
                     <input
                         type="number"
@@ -270,8 +301,21 @@ pub fn ConntrackView() -> impl IntoView {
                     data-testid="conntrack-measured"
                     rows="4"
                     spellcheck="false"
+                    placeholder="paste here, or drop a file"
                     prop:value=move || form.with(|f| f.measured.clone())
                     on:change=move |ev| form.update(|f| f.measured = event_target_value(&ev))
+                    on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+                    on:drop=move |ev: web_sys::DragEvent| {
+                        ev.prevent_default();
+                        let file = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0));
+                        if let Some(file) = file {
+                            wasm_bindgen_futures::spawn_local(async move {
+                                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                                let text = text.ok().and_then(|t| t.as_string()).unwrap_or_default();
+                                form.update(|f| f.measured = text);
+                            });
+                        }
+                    }
                 ></textarea>
             </label>
         </div>

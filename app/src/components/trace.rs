@@ -12,8 +12,10 @@ use crate::app::{AppState, View};
 
 use chainlens_core::share::TraceQuery as Form;
 
-/// A client outside the cluster, and a pod, in documentation space.
+/// A client outside the cluster, in documentation space.
 const OUTSIDE: &str = "203.0.113.77";
+/// The node's address when the facts do not give one (documentation space).
+const NODE: &str = "192.0.2.1";
 
 fn split(addr: &str) -> Option<(String, String)> {
     let (ip, port) = addr.rsplit_once(':')?;
@@ -120,6 +122,16 @@ pub fn TraceView() -> impl IntoView {
                     base("outside", OUTSIDE, c)
                         .map(|f| (format!("from outside → cluster IP {c}"), f)),
                 );
+                // From a process on the node itself: its own address as source.
+                let node = a
+                    .facts
+                    .local_ips
+                    .first()
+                    .map_or(NODE.to_string(), IpAddr::to_string);
+                out.extend(base("local", &node, c).map(|mut f| {
+                    f.local_ips = node.clone();
+                    (format!("from the node → cluster IP {c}"), f)
+                }));
             }
             for e in &s.external_ips {
                 out.extend(
@@ -134,7 +146,7 @@ pub fn TraceView() -> impl IntoView {
                 );
             }
             if let Some(p) = s.node_port {
-                let node = "192.0.2.1";
+                let node = NODE;
                 out.push((
                     format!("from outside → node port {p} (node {node})"),
                     Form {
