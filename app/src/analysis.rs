@@ -104,7 +104,8 @@ pub struct ShownDiagnostic {
 }
 
 impl Analysis {
-    pub fn of(text: &str) -> Self {
+    /// The text read: model, counts, diagnostics, node facts; no Services yet.
+    pub fn read(text: &str) -> Self {
         let parsed = parse(text);
         let summary = Summary::of(&parsed);
         let index = LineIndex::new(text);
@@ -124,22 +125,39 @@ impl Analysis {
             })
             .collect();
         let (facts, assumptions) = NodeFacts::infer(&parsed.ruleset);
-        let kube = kube::Analysis::of(&parsed.ruleset, &facts);
-        let owner = kube
-            .services
-            .iter()
-            .flat_map(|s| s.chains.iter().map(|c| (c.clone(), s.name.clone())))
-            .collect();
         Analysis {
             parsed,
             summary,
             diagnostics,
-            kube,
+            kube: kube::Analysis {
+                services: Vec::new(),
+                findings: Vec::new(),
+            },
             facts,
             assumptions,
-            owner,
+            owner: HashMap::new(),
             line_index: index,
         }
+    }
+
+    /// Everything: the reading of the text, then its Kubernetes meaning.
+    pub fn of(text: &str) -> Self {
+        let mut a = Analysis::read(text);
+        a.understand();
+        a
+    }
+
+    /// The Kubernetes meaning of what [`Analysis::read`] read: Services, findings, owners.
+    /// A separate step so the page can show the counts before it (a long paste's two halves
+    /// are two shorter tasks rather than one long one).
+    pub fn understand(&mut self) {
+        self.kube = kube::Analysis::of(&self.parsed.ruleset, &self.facts);
+        self.owner = self
+            .kube
+            .services
+            .iter()
+            .flat_map(|s| s.chains.iter().map(|c| (c.clone(), s.name.clone())))
+            .collect();
     }
 
     pub fn tables(&self) -> Vec<String> {

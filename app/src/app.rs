@@ -207,12 +207,22 @@ pub fn App() -> impl IntoView {
                 if generation.get_value() != mine {
                     return;
                 }
-                state.analysis.set(Analysis::of(&text));
+                // Read first and show the counts; then, in a task of its own, the Services.
+                state.analysis.set(Analysis::read(&text));
                 state.table.set(None);
                 state.service.set(None);
                 state.expanded.set(Vec::new());
                 state.path.set(Vec::new());
-                state.busy.set(false);
+                set_timeout(
+                    move || {
+                        if generation.get_value() != mine {
+                            return;
+                        }
+                        state.analysis.update(Analysis::understand);
+                        state.busy.set(false);
+                    },
+                    Duration::from_millis(0),
+                );
             },
             Duration::from_millis(30),
         );
