@@ -91,71 +91,46 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Trace(args) => match read(&args.file) {
-            Ok(text) => trace::trace(&text, &args),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
+        Command::Trace(args) => with_text(&args.file, |text| trace::trace(&text, &args)),
         Command::Analyze {
             file,
             local_ips,
             json,
-        } => match read(&file) {
-            Ok(text) => analyze::analyze(&text, &file.display().to_string(), &local_ips, json),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Render(args) => match read(&args.file) {
-            Ok(text) => render::render(&text, &args.file.display().to_string(), &args),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Share(args) => match read(&args.file) {
-            Ok(text) => render::share(&text, &args),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Conntrack(args) => match read(&args.file) {
-            Ok(text) => conntrack::conntrack(&text, &args),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
+        } => with_text(&file, |text| {
+            analyze::analyze(&text, &file.display().to_string(), &local_ips, json)
+        }),
+        Command::Render(args) => with_text(&args.file, |text| {
+            render::render(&text, &args.file.display().to_string(), &args)
+        }),
+        Command::Share(args) => with_text(&args.file, |text| render::share(&text, &args)),
+        Command::Conntrack(args) => {
+            with_text(&args.file, |text| conntrack::conntrack(&text, &args))
+        }
         Command::Explain {
             file,
             chain,
             table,
             rule,
-        } => match read(&file) {
-            Ok(text) => analyze::explain(&text, &chain, table.as_deref(), rule),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Diff(args) => match (read(&args.a), read(&args.b)) {
-            (Ok(a), Ok(b)) => analyze::diff(&a, &b, &args),
-            (Err(message), _) | (_, Err(message)) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Check { file, json } => match read(&file) {
-            Ok(text) => check(&text, &file.display().to_string(), json),
-            Err(message) => {
-                eprintln!("chainlens: {message}");
-                ExitCode::from(2)
-            }
-        },
+        } => with_text(&file, |text| {
+            analyze::explain(&text, &chain, table.as_deref(), rule)
+        }),
+        Command::Diff(args) => with_text(&args.a, |a| {
+            with_text(&args.b, |b| analyze::diff(&a, &b, &args))
+        }),
+        Command::Check { file, json } => with_text(&file, |text| {
+            check(&text, &file.display().to_string(), json)
+        }),
+    }
+}
+
+/// Runs `then` on the file's text, or says why it cannot be read (exit status 2).
+fn with_text(path: &PathBuf, then: impl FnOnce(String) -> ExitCode) -> ExitCode {
+    match read(path) {
+        Ok(text) => then(text),
+        Err(message) => {
+            eprintln!("chainlens: {message}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -215,6 +215,26 @@ pub fn ConntrackView() -> impl IntoView {
         })
     };
     let _ = result;
+    // One labelled text field of the plan, written back when it changes.
+    let field = move |label: &'static str,
+                      testid: &'static str,
+                      placeholder: &'static str,
+                      get: fn(&Plan) -> &String,
+                      set: fn(&mut Plan, String)| {
+        view! {
+            <label>
+                {label}
+                <input
+                    type="text"
+                    size="8"
+                    data-testid=testid
+                    placeholder=placeholder
+                    prop:value=move || form.with(|f| get(f).clone())
+                    on:change=move |ev| form.update(|f| set(f, event_target_value(&ev)))
+                />
+            </label>
+        }
+    };
     view! {
         <div class="planner">
             <ServicePicker/>
@@ -228,55 +248,11 @@ pub fn ConntrackView() -> impl IntoView {
                         on:change=move |ev| form.update(|f| f.target = event_target_value(&ev))
                     />
                 </label>
-                <label>
-                    "New flows/s"
-                    <input
-                        type="number"
-                        min="0"
-                        data-testid="conntrack-rate"
-                        prop:value=move || form.with(|f| f.rate.clone())
-                        on:change=move |ev| form.update(|f| f.rate = event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Ramp from (flows/s)"
-                    <input
-                        type="number"
-                        min="0"
-                        placeholder="constant"
-                        data-testid="conntrack-ramp-from"
-                        prop:value=move || form.with(|f| f.ramp_from.clone())
-                        on:change=move |ev| form.update(|f| f.ramp_from = event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "over (s)"
-                    <input
-                        type="number"
-                        min="1"
-                        placeholder="60"
-                        prop:value=move || form.with(|f| f.ramp_over.clone())
-                        on:change=move |ev| form.update(|f| f.ramp_over = event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Seconds"
-                    <input
-                        type="number"
-                        min="1"
-                        prop:value=move || form.with(|f| f.duration.clone())
-                        on:change=move |ev| form.update(|f| f.duration = event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Kernel"
-                    <input
-                        type="text"
-                        size="5"
-                        prop:value=move || form.with(|f| f.kernel.clone())
-                        on:change=move |ev| form.update(|f| f.kernel = event_target_value(&ev))
-                    />
-                </label>
+                {field("New flows/s", "conntrack-rate", "", |f| &f.rate, |f, v| f.rate = v)}
+                {field("Ramp from (flows/s)", "conntrack-ramp-from", "constant", |f| &f.ramp_from, |f, v| f.ramp_from = v)}
+                {field("over (s)", "conntrack-ramp-over", "60", |f| &f.ramp_over, |f, v| f.ramp_over = v)}
+                {field("Seconds", "conntrack-duration", "", |f| &f.duration, |f, v| f.duration = v)}
+                {field("Kernel", "conntrack-kernel", "6.1", |f| &f.kernel, |f, v| f.kernel = v)}
                 <label class="toggle">
                     <input
                         type="checkbox"
