@@ -86,6 +86,9 @@ test('bad links show what is wrong and an empty, working app', async ({ app, pag
     'not an analysis': ['s=1.' + b64(deflateRawSync(Buffer.from('[1,2,3]'))), 'does not hold a chainlens analysis'],
   };
   for (const [what, [fragment, message]] of Object.entries(cases)) {
+    // Each link opened as a new page load (from the same page a fragment change would be a
+    // same-document navigation, which the app answers with a reload of its own).
+    await page.goto('about:blank');
     await page.goto(`${base()}#${fragment}`);
     await expect(page.getByTestId('link-error'), what).toContainText(message);
     await expect(app.input, what).toHaveValue('');
@@ -157,4 +160,15 @@ test('the CLI\'s share link opens in the app to the same analysis', async ({ app
   await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
   await expect(page.locator('[data-testid="service-row"][data-service="kube-system/kube-dns:dns"]')).toBeVisible();
   expect(await app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });
+});
+
+test('a link pasted into the address bar of an open app opens', async ({ app, page }) => {
+  await app.open();
+  await page.getByTestId('share-open').click();
+  const link = await page.getByTestId('share-link').inputValue();
+  await app.paste(seed('bind-manual-dnat-v1.4.21.iptables-save'));
+  expect(await app.tableCounts('nat')).toEqual({ chains: 16, rules: 3 });
+  // Only the fragment changes: no page load, a hashchange the app answers by reopening.
+  await page.evaluate((hash) => { window.location.hash = hash; }, link.split('#')[1]);
+  await expect.poll(() => app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });
 });
