@@ -1,75 +1,13 @@
-//! The view-model: one analysis of the current input, computed by the core and read by every
-//! component. The app never analyses anything itself.
+//! The worker's model of the current paste: parsed, counted, its diagnostics placed, node
+//! facts read, and (in a second step) its Kubernetes meaning. Only the worker holds it.
 
 use std::collections::HashMap;
 
 use chainlens_core::kube;
 use chainlens_core::render::graph::ChainGraph;
-use chainlens_core::sim::NodeFacts;
+use chainlens_core::sim::{Inferred, NodeFacts};
 use chainlens_core::text::LineIndex;
 use chainlens_core::{Parsed, Summary, parse};
-
-/// The seed fixtures, offered as examples; the first is what the app opens with.
-pub const EXAMPLES: &[(&str, &str)] = &[
-    (
-        "kind-v1.23-iptables-v1.8.4.iptables-save",
-        include_str!("../../public/examples/kind-v1.23-iptables-v1.8.4.iptables-save"),
-    ),
-    (
-        "bind-kube-proxy-v1.4.21.iptables-save",
-        include_str!("../../public/examples/bind-kube-proxy-v1.4.21.iptables-save"),
-    ),
-    (
-        "bind-manual-dnat-v1.4.21.iptables-save",
-        include_str!("../../public/examples/bind-manual-dnat-v1.4.21.iptables-save"),
-    ),
-    (
-        "aliyun-v1.12-nat-listing.iptables-L",
-        include_str!("../../public/examples/aliyun-v1.12-nat-listing.iptables-L"),
-    ),
-    (
-        "kube-dns-chains-resolved-names.iptables-L",
-        include_str!("../../public/examples/kube-dns-chains-resolved-names.iptables-L"),
-    ),
-    (
-        "tutorial-clusterip-transcript.txt",
-        include_str!("../../public/examples/tutorial-clusterip-transcript.txt"),
-    ),
-    (
-        "tutorial-clusterip-fragment.iptables-save",
-        include_str!("../../public/examples/tutorial-clusterip-fragment.iptables-save"),
-    ),
-    (
-        "tutorial-clusterip-conntrack.txt",
-        include_str!("../../public/examples/tutorial-clusterip-conntrack.txt"),
-    ),
-    (
-        "tutorial-nodeport-transcript.txt",
-        include_str!("../../public/examples/tutorial-nodeport-transcript.txt"),
-    ),
-    (
-        "tutorial-nodeport-fragment.iptables-save",
-        include_str!("../../public/examples/tutorial-nodeport-fragment.iptables-save"),
-    ),
-    (
-        "tutorial-nodeport-conntrack.txt",
-        include_str!("../../public/examples/tutorial-nodeport-conntrack.txt"),
-    ),
-    (
-        "tutorial-nodeport-etp-local-transcript.txt",
-        include_str!("../../public/examples/tutorial-nodeport-etp-local-transcript.txt"),
-    ),
-    (
-        "tutorial-nodeport-etp-local-fragment.iptables-save",
-        include_str!("../../public/examples/tutorial-nodeport-etp-local-fragment.iptables-save"),
-    ),
-    (
-        "bind-conntrack-count-2500rps.csv",
-        include_str!("../../public/examples/bind-conntrack-count-2500rps.csv"),
-    ),
-];
-
-pub const DEFAULT_EXAMPLE: &str = EXAMPLES[0].1;
 
 /// Above this many Service ports a table's graph opens with each Service folded into one node.
 pub const FOLD_ABOVE: usize = 40;
@@ -77,30 +15,17 @@ pub const FOLD_ABOVE: usize = 40;
 /// search names.
 pub const LIST_ABOVE: usize = 300;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Analysis {
     pub parsed: Parsed,
     pub summary: Summary,
-    /// Diagnostics as shown: severity, code, `line:column` (UTF-16, as the text field counts),
-    /// message and help.
-    pub diagnostics: Vec<ShownDiagnostic>,
     pub kube: kube::Analysis,
     /// Node facts read off the rules, and what was guessed.
     pub facts: NodeFacts,
-    pub assumptions: Vec<String>,
+    pub inferred: Vec<Inferred>,
     /// The Service port each nat chain belongs to.
     pub owner: HashMap<String, String>,
     pub line_index: LineIndex,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ShownDiagnostic {
-    pub severity: &'static str,
-    pub code: &'static str,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    pub help: Option<String>,
 }
 
 impl Analysis {
@@ -109,42 +34,19 @@ impl Analysis {
         let parsed = parse(text);
         let summary = Summary::of(&parsed);
         let index = LineIndex::new(text);
-        let diagnostics = parsed
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let at = index.line_col_utf16(text, d.span.start);
-                ShownDiagnostic {
-                    severity: d.severity.as_str(),
-                    code: d.code,
-                    line: at.line,
-                    column: at.column,
-                    message: d.message.clone(),
-                    help: d.help.clone(),
-                }
-            })
-            .collect();
-        let (facts, assumptions) = NodeFacts::infer(&parsed.ruleset);
+        let (facts, inferred) = NodeFacts::infer(&parsed.ruleset);
         Analysis {
             parsed,
             summary,
-            diagnostics,
             kube: kube::Analysis {
                 services: Vec::new(),
                 findings: Vec::new(),
             },
             facts,
-            assumptions,
+            inferred,
             owner: HashMap::new(),
             line_index: index,
         }
-    }
-
-    /// Everything: the reading of the text, then its Kubernetes meaning.
-    pub fn of(text: &str) -> Self {
-        let mut a = Analysis::read(text);
-        a.understand();
-        a
     }
 
     /// The Kubernetes meaning of what [`Analysis::read`] read: Services, findings, owners.

@@ -1,18 +1,19 @@
 //! The page: input on the left; on the right the summary, diagnostics, the view switcher and
-//! the chosen view, all reading one [`Analysis`]. A new paste is analysed after the page has
-//! shown that it is working, so a large paste never leaves a frozen page without a word.
-
-use std::time::Duration;
+//! the chosen view. A new paste goes to the analysis worker; the page says it is working,
+//! keeps answering the user meanwhile, and draws what comes back. If the worker dies, the
+//! page says so, keeps the text, drops the results it showed and works on with a new worker.
 
 use leptos::prelude::*;
 
 use chainlens_core::share::{Plan, ShareState, TraceQuery, parse_fragment};
 
-use crate::analysis::{Analysis, DEFAULT_EXAMPLE};
 use crate::components::{
     CascadeView, ChainGraphView, CompareView, ConntrackView, Diagnostics, Overview, RulesInput,
     ServicesTable, SummaryLine, TraceView,
 };
+use crate::examples::DEFAULT_EXAMPLE;
+use crate::views;
+use crate::worker::{Answer, Ask, client};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -73,9 +74,15 @@ pub struct AppState {
     pub shown: RwSignal<String>,
     /// The size of a paste too large to show whole (the box then shows its beginning).
     pub preview: RwSignal<Option<usize>>,
-    pub analysis: RwSignal<Analysis>,
+    /// What the worker read of the paste, and what it means; `None` until it answers.
+    pub read: RwSignal<Option<views::Read>>,
+    pub understood: RwSignal<Option<views::Understood>>,
+    /// Bumped whenever a new analysis has arrived: views ask again for what they draw.
+    pub generation: RwSignal<u64>,
     /// A new input is being analysed.
     pub busy: RwSignal<bool>,
+    /// Why the analysis worker died, until the next analysis arrives.
+    pub died: RwSignal<Option<String>>,
     pub view: RwSignal<View>,
     /// The table whose graph is shown; `None` follows the analysis' default.
     pub table: RwSignal<Option<String>>,
@@ -95,14 +102,21 @@ pub struct AppState {
     pub compare: RwSignal<String>,
     /// Why the link the app was opened with could not be read.
     pub link_error: RwSignal<Option<String>>,
+    /// Choices to put back once the text being read has been read (a link, a saved file).
+    pub restoring: StoredValue<Option<ShareState>>,
 }
 
 impl AppState {
-    /// Puts a saved state's choices back (its text is loaded by the caller). They are applied
-    /// after the new text's analysis, which resets the choices of the previous text.
+    /// Puts a saved state's choices back (its text is loaded by the caller) once its text has
+    /// been read; otherwise a new text resets the choices made for the previous one.
     pub fn restore(self, saved: ShareState) {
-        set_timeout(
-            move || {
+        self.restoring.set_value(Some(saved));
+    }
+
+    /// After a new text is read: the saved choices, or a fresh start.
+    fn choices_for_new_text(self) {
+        match self.restoring.try_update_value(Option::take).flatten() {
+            Some(saved) => {
                 self.view
                     .set(View::from_id(&saved.view).unwrap_or(View::Overview));
                 self.table.set(saved.table.clone());
@@ -112,15 +126,22 @@ impl AppState {
                     .set(saved.conntrack.clone().unwrap_or_default());
                 self.compare.set(saved.compare.clone());
                 self.link_error.set(None);
-            },
-            Duration::from_millis(60),
-        );
+            }
+            None => {
+                self.table.set(None);
+                self.service.set(None);
+            }
+        }
+        self.expanded.set(Vec::new());
+        self.path.set(Vec::new());
     }
 
     /// Everything a link carries.
+    ///
+    /// The text travels separately: the worker fills in the paste it holds.
     pub fn share_state(&self) -> ShareState {
         ShareState {
-            input: self.input.get_untracked(),
+            input: String::new(),
             compare: self.compare.get_untracked(),
             view: self.view.get_untracked().id().to_string(),
             table: self.table.get_untracked(),
@@ -164,8 +185,11 @@ pub fn App() -> impl IntoView {
         input,
         shown: RwSignal::new(text.clone()),
         preview: RwSignal::new(None),
-        analysis: RwSignal::new(Analysis::of(&text)),
-        busy: RwSignal::new(false),
+        read: RwSignal::new(None),
+        understood: RwSignal::new(None),
+        generation: RwSignal::new(0),
+        busy: RwSignal::new(true),
+        died: RwSignal::new(None),
         view: RwSignal::new(View::from_id(&shared.view).unwrap_or(View::Overview)),
         table: RwSignal::new(shared.table.clone()),
         service: RwSignal::new(shared.service.clone()),
@@ -177,8 +201,17 @@ pub fn App() -> impl IntoView {
         conntrack: RwSignal::new(shared.conntrack.clone().unwrap_or_default()),
         compare: RwSignal::new(shared.compare.clone()),
         link_error: RwSignal::new(link_error),
+        restoring: StoredValue::new(opened.clone()),
     };
     provide_context(state);
+    client::start(move |reason| {
+        // What was shown belongs to a paste the worker no longer holds: drop it, keep the text.
+        let _ = state.died.try_set(Some(reason));
+        let _ = state.read.try_set(None);
+        let _ = state.understood.try_set(None);
+        let _ = state.busy.try_set(false);
+        let _ = state.path.try_set(Vec::new());
+    });
     // A link pasted into the address bar of an open app changes only the fragment: reopen.
     let _ = window_event_listener(leptos::ev::hashchange, |_| {
         let _ = window().location().reload();
@@ -188,45 +221,22 @@ pub fn App() -> impl IntoView {
     {
         let _ = root.class_list().add_1(&format!("theme-{theme}"));
     }
+    // Each new input goes to the worker, the latest only: while one is read, newer ones wait
+    // and only the last of them is sent.
+    let wanted = StoredValue::new(0u64);
+    let in_flight = StoredValue::new(false);
+    Effect::new(move |_| {
+        input.track();
+        wanted.update_value(|g| *g += 1);
+        state.busy.set(true);
+        if !in_flight.get_value() {
+            analyse(state, wanted, in_flight);
+        }
+    });
     if let Some(view) = display.embed.as_deref().and_then(View::from_id) {
         state.view.set(view);
         return view! { <crate::components::Embed view/> }.into_any();
     }
-    // Each new input: say so, let the page paint, then analyse (only the latest input).
-    let generation = StoredValue::new(0u64);
-    Effect::new(move |previous: Option<()>| {
-        let text = input.get();
-        if previous.is_none() {
-            return;
-        }
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        state.busy.set(true);
-        set_timeout(
-            move || {
-                if generation.get_value() != mine {
-                    return;
-                }
-                // Read first and show the counts; then, in a task of its own, the Services.
-                state.analysis.set(Analysis::read(&text));
-                state.table.set(None);
-                state.service.set(None);
-                state.expanded.set(Vec::new());
-                state.path.set(Vec::new());
-                set_timeout(
-                    move || {
-                        if generation.get_value() != mine {
-                            return;
-                        }
-                        state.analysis.update(Analysis::understand);
-                        state.busy.set(false);
-                    },
-                    Duration::from_millis(0),
-                );
-            },
-            Duration::from_millis(30),
-        );
-    });
     view! {
         <header class="topbar">
             <h1>"chainlens"</h1>
@@ -252,8 +262,31 @@ pub fn App() -> impl IntoView {
                 }}
                 <crate::components::SharePanel/>
                 <Show when=move || state.busy.get()>
-                    <p class="busy" role="status" data-testid="busy">"Analysing the paste…"</p>
+                    <p class="busy" role="status" data-testid="busy">
+                        "Analysing the paste… "
+                        <button
+                            class="link"
+                            data-testid="busy-stop"
+                            on:click=move |_| client::restart("you stopped the analysis")
+                        >
+                            "Stop"
+                        </button>
+                    </p>
                 </Show>
+                {move || {
+                    state
+                        .died
+                        .get()
+                        .map(|why| {
+                            view! {
+                                <p class="error worker-died" role="alert" data-testid="worker-died">
+                                    "The analysis stopped and its results are cleared; your text is kept. "
+                                    "Edit the paste (or pick an example) to analyse again. "
+                                    <span class="muted">{format!("({why})")}</span>
+                                </p>
+                            }
+                        })
+                }}
                 <SummaryLine/>
                 <Diagnostics/>
                 <nav class="views" aria-label="views">
@@ -286,4 +319,45 @@ pub fn App() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+/// Sends the newest input to the worker: first read (counts and diagnostics shown at once),
+/// then understood (Services, findings). If newer input came meanwhile, it is sent next.
+fn analyse(state: AppState, wanted: StoredValue<u64>, in_flight: StoredValue<bool>) {
+    let mine = wanted.get_value();
+    in_flight.set_value(true);
+    let text = state.input.get_untracked();
+    let done = move || {
+        in_flight.set_value(false);
+        if wanted.get_value() != mine {
+            analyse(state, wanted, in_flight);
+        } else {
+            state.busy.set(false);
+        }
+    };
+    client::ask(Ask::Read, Some(&text), move |answer| match answer {
+        Ok(Answer::Read(read)) => {
+            if wanted.get_value() != mine {
+                return done();
+            }
+            state.died.set(None);
+            state.read.set(Some(read));
+            state.understood.set(None);
+            state.choices_for_new_text();
+            state.generation.update(|g| *g += 1);
+            client::ask(Ask::Understand, None, move |answer| {
+                if let Ok(Answer::Understood(u)) = answer
+                    && wanted.get_value() == mine
+                {
+                    state.understood.set(Some(u));
+                    state.generation.update(|g| *g += 1);
+                }
+                done();
+            });
+        }
+        _ => {
+            in_flight.set_value(false);
+            state.busy.set(false);
+        }
+    });
 }

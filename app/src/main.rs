@@ -1,8 +1,12 @@
-//! The chainlens browser app: mounts [`app::App`] and nothing else.
+//! The chainlens browser app: in the page it mounts [`app::App`]; started in a Web Worker
+//! (`worker.js`), the same module serves the page's analysis questions instead.
 
 mod analysis;
 mod app;
 mod components;
+mod examples;
+mod views;
+mod worker;
 
 /// Parses `text` and returns how many rules were read: the entry point `cargo xtask bench`
 /// times in the browser, so the figure is the real bundle's parser.
@@ -47,10 +51,10 @@ impl ChainlensBench {
     /// `dst:dport`; returns the outcomes of the last trace (0 for a bad address).
     pub fn trace(&self, dst: &str, dport: u16, n: usize) -> usize {
         use chainlens_core::model::values::Protocol;
-        use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator};
+        use chainlens_core::sim::{Entry, Packet, Simulator};
 
         let Ok(dst) = dst.parse() else { return 0 };
-        let (facts, _) = NodeFacts::infer(&self.parsed.ruleset);
+        let (facts, _) = chainlens_core::sim::NodeFacts::infer(&self.parsed.ruleset);
         let packet = Packet::new(
             std::net::IpAddr::from([198, 51, 100, 20]),
             dst,
@@ -64,6 +68,10 @@ impl ChainlensBench {
 }
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    if web_sys::window().is_some() {
+        console_error_panic_hook::set_once();
+        leptos::mount::mount_to_body(app::App);
+    } else {
+        worker::serve();
+    }
 }

@@ -268,10 +268,13 @@ pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
     if let Some(packet) = &args.packet {
         for (name, text) in [(an.to_string(), a_text), (bn.to_string(), b_text)] {
             say!("\n== {name}");
-            match trace::run(text, packet) {
-                Ok(t) => trace::print_text(packet, &t),
+            match packet.query() {
+                Ok(q) => {
+                    let parsed = parse(text);
+                    trace::print_text(&q.trace(&parsed.ruleset));
+                }
                 Err(message) => {
-                    eprintln!("chainlens: {message}");
+                    warn!("{message}");
                     return ExitCode::from(2);
                 }
             }
@@ -289,8 +292,8 @@ pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>
         .filter(|t| table.is_none_or(|name| t.name == name))
         .find_map(|t| t.chain(chain).map(|c| (t, c)));
     let Some((t, c)) = found else {
-        eprintln!(
-            "chainlens: no chain {chain}{} in the paste",
+        warn!(
+            "no chain {chain}{} in the paste",
             table.map_or(String::new(), |t| format!(" in table {t}"))
         );
         return ExitCode::from(2);
@@ -300,8 +303,8 @@ pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>
     say!("{} {}: {}", t.name, c.name, explain_chain(t, c, &services));
     let rules: Vec<usize> = match rule {
         Some(n) if n == 0 || n > c.rules.len() => {
-            eprintln!(
-                "chainlens: {} {} has {} rules; --rule must be 1 to {}",
+            warn!(
+                "{} {} has {} rules; --rule must be 1 to {}",
                 t.name,
                 c.name,
                 c.rules.len(),

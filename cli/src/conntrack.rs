@@ -1,15 +1,13 @@
 //! `chainlens conntrack`: the conntrack table and SNAT pools over time for traffic to one
 //! Service address, from the rules, with a measured log laid over it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chainlens_core::conntrack::{
-    ClientPorts, Kernel, Pattern, Profile, Series, Traffic, analytic, fit, flows, parse_samples,
-    pool_occupancy, pools,
+    ClientPorts, Kernel, Mode, Pattern, Profile, Request, parse_target,
 };
-use chainlens_core::model::values::Protocol;
 use chainlens_core::parse;
 use chainlens_core::sim::{Entry, NodeFacts};
 
@@ -68,46 +66,19 @@ pub struct ConntrackArgs {
     json: bool,
 }
 
-/// The per-flow mode models about 1.5 million flows a second: beyond this it is refused.
-const FLOWS_AT_MOST: f64 = 100_000_000.0;
-
-fn target(text: &str) -> Result<(SocketAddr, Protocol), String> {
-    let (addr, proto) = text.rsplit_once('/').unwrap_or((text, "tcp"));
-    let addr: SocketAddr = addr
-        .parse()
-        .map_err(|_| format!("--to: `{addr}` is not IP:PORT (e.g. 10.5.6.29:53/udp)"))?;
-    let proto = Protocol::parse(proto).map_err(|e| format!("--to: {e}"))?;
-    Ok((addr, proto))
-}
-
 pub fn conntrack(text: &str, args: &ConntrackArgs) -> ExitCode {
     match run(text, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("chainlens: {message}");
+            warn!("{message}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
-    let (to, protocol) = target(&args.to)?;
-    let parsed = parse(text);
-    let (mut facts, _) = NodeFacts::infer(&parsed.ruleset);
-    facts.local_ips.extend(args.local_ips.iter().copied());
-    if let Some(iface) = &args.in_iface {
-        facts.external_iface.clone_from(iface);
-    }
-    let (entry, client) = match args.from.as_str() {
-        "pod" => (
-            Entry::Pod,
-            facts
-                .pod_cidr
-                .map_or(IpAddr::from([10, 244, 0, 99]), |c| c.addr),
-        ),
-        _ => (Entry::Outside, IpAddr::from([198, 51, 100, 10])),
-    };
-    let routing = pools(&parsed.ruleset, &facts, to, protocol, client, entry);
+/// The options as the core's plan.
+fn request(args: &ConntrackArgs) -> Result<Request, String> {
+    let (to, protocol) = parse_target(&args.to).map_err(|e| format!("--to: {}", e.message))?;
     let profile = match args.ramp_from {
         Some(from) => Profile::Ramp {
             from,
@@ -116,66 +87,59 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
         },
         None => Profile::Constant(args.rate),
     };
-    let measured_text = match &args.measured {
-        Some(path) => {
-            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => None,
+    let mut r = Request::new(to, protocol, profile);
+    r.duration = args.duration;
+    r.from = if args.from == "pod" {
+        Entry::Pod
+    } else {
+        Entry::Outside
     };
-    // A `conntrack -L` paste is read as entries grouped by pool, not as a series.
-    let listed = measured_text
-        .as_deref()
-        .map(|t| parse(t).conntrack)
-        .filter(|entries| !entries.is_empty());
-    let pools_seen = listed.as_deref().map(pool_occupancy);
-    let measured = measured_text
-        .as_deref()
-        .filter(|_| listed.is_none())
-        .map(parse_samples);
-    let mut traffic = Traffic::new(routing, protocol, profile);
-    traffic.duration = args.duration;
-    traffic.kernel = Kernel::parse(&args.kernel)?;
-    traffic.clients = args.clients.max(1);
-    traffic.ports = args
+    r.in_iface = args.in_iface.clone();
+    r.local_ips = args.local_ips.clone();
+    r.kernel = Kernel::parse(&args.kernel).map_err(|e| format!("--kernel: {e}"))?;
+    r.clients = args.clients;
+    r.ports = args
         .reuse_ports
         .map_or(ClientPorts::Fresh, ClientPorts::Reuse);
-    traffic.pattern = if args.pattern == "stream" {
+    r.pattern = if args.pattern == "stream" {
         Pattern::Stream
     } else {
         Pattern::QueryAnswer
     };
-    traffic.seed = args.seed;
-    if let Some(max) = args
-        .conntrack_max
-        .or_else(|| measured.as_ref().and_then(|m| m.max).map(|m| m as u64))
-    {
-        traffic.conntrack_max = max;
-    }
-    if !(args.rate.is_finite() && args.rate >= 0.0) {
-        return Err(format!(
-            "--rate {} is not a number of new flows per second",
-            args.rate
-        ));
-    }
-    let total = args.rate * f64::from(args.duration);
-    if args.mode != "analytic" && total > FLOWS_AT_MOST {
-        return Err(format!(
-            "the per-flow mode would model {total:.0} flows; it takes at most {FLOWS_AT_MOST:.0} (about a minute): shorten --duration or use --mode analytic"
-        ));
-    }
-    let runs: Vec<Series> = match args.mode.as_str() {
-        "flows" => vec![flows(&traffic)],
-        "both" => vec![analytic(&traffic), flows(&traffic)],
-        _ => vec![analytic(&traffic)],
+    r.conntrack_max = args.conntrack_max;
+    r.mode = match args.mode.as_str() {
+        "flows" => Mode::Flows,
+        "both" => Mode::Both,
+        _ => Mode::Analytic,
     };
-    let fitted = measured
-        .as_ref()
-        .and_then(|m| fit(&m.samples, traffic.lifetime()));
+    r.seed = args.seed;
+    if let Some(path) = &args.measured {
+        r.measured = Some(crate::read(path)?);
+    }
+    r.check().map_err(|e| e.to_string())?;
+    Ok(r)
+}
+
+fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
+    let request = request(args)?;
+    let parsed = parse(text);
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let planned = request
+        .run(&parsed.ruleset, &facts)
+        .map_err(|e| e.to_string())?;
+    let (to, protocol) = (request.to, request.protocol);
+    let traffic = &planned.traffic;
+    let runs = &planned.runs;
+    let measured = &planned.samples;
+    let fitted = planned.fit;
+    let pools_seen = &planned.measured_pools;
     if args.json {
         let out = serde_json::json!({
             "pools": traffic.routing.pools,
             "unpooled": traffic.routing.unpooled,
             "refused_by_rules": traffic.routing.refused,
+            "unexplored": traffic.routing.unexplored,
+            "notes": planned.notes,
             "assumptions": traffic.routing.assumptions,
             "lifetime_s": traffic.lifetime(),
             "saturation_rate": traffic.saturation_rate(),
@@ -207,13 +171,16 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
     for a in &traffic.routing.assumptions {
         say!("  assumed: {a}");
     }
+    for n in &planned.notes {
+        say!("  note: {n}");
+    }
     if traffic.routing.pools.is_empty() {
         say!("no SNAT pool: the rules do not source-NAT this traffic, so no port ceiling");
     }
     for p in &traffic.routing.pools {
         say!(
             "pool {} → {} ({:.1}% of flows, {} ports{})",
-            p.snat,
+            p.snat_text(),
             p.endpoint,
             p.share * 100.0,
             p.ceiling,
@@ -227,7 +194,7 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
     if let Some(r) = traffic.saturation_rate() {
         say!("the first pool fills at {r:.0} new flows/s");
     }
-    for s in &runs {
+    for s in runs {
         say!(
             "\n{} mode: {} live entries at the end; {}; {:.2}% of new flows refused",
             s.mode,
@@ -266,7 +233,7 @@ fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
             chainlens_core::conntrack::PORT_RANGE
         );
     }
-    if let (Some(m), Some(f)) = (&measured, fitted) {
+    if let (Some(m), Some(f)) = (measured, fitted) {
         say!(
             "\nmeasured: {} samples (peak {:.0}); they rise like {:.0} new flows/s from t = {:.1} s (rms {:.0})",
             m.samples.len(),

@@ -8,19 +8,26 @@ use chainlens_core::{Severity, Summary, parse};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-/// `println!` that ends the program quietly when the reader went away (`chainlens … | head`)
-/// instead of panicking on the broken pipe.
+/// `println!` through [`output::out`]: printable, quiet on a closed pipe, loud on other
+/// write errors.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
-            std::process::exit(0);
-        }
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::output::out(&line);
     }};
+}
+
+/// `eprintln!("chainlens: …")` through [`output::err`].
+macro_rules! warn {
+    ($($arg:tt)*) => {
+        $crate::output::err(&format!($($arg)*))
+    };
 }
 
 mod analyze;
 mod conntrack;
+mod output;
 mod render;
 mod trace;
 
@@ -128,7 +135,7 @@ fn with_text(path: &PathBuf, then: impl FnOnce(String) -> ExitCode) -> ExitCode 
     match read(path) {
         Ok(text) => then(text),
         Err(message) => {
-            eprintln!("chainlens: {message}");
+            warn!("{message}");
             ExitCode::from(2)
         }
     }
@@ -189,11 +196,11 @@ fn check(text: &str, name: &str, json: bool) -> ExitCode {
         };
         match serde_json::to_string_pretty(&out) {
             Ok(s) => say!("{s}"),
-            Err(e) => eprintln!("chainlens: {e}"),
+            Err(e) => warn!("{e}"),
         }
     } else {
         for d in &parsed.diagnostics {
-            print!("{name}: {}", d.render(text, &index));
+            output::out(&format!("{name}: {}", d.render(text, &index)));
         }
         say!("{name}: {}: {summary}", summary.format);
     }

@@ -58,7 +58,7 @@ pub struct ShareArgs {
 }
 
 fn fail(message: String) -> ExitCode {
-    eprintln!("chainlens: {message}");
+    warn!("{message}");
     ExitCode::from(2)
 }
 
@@ -196,8 +196,8 @@ pub fn share(text_in: &str, args: &ShareArgs) -> ExitCode {
         fragment(&state, &display)
     );
     if link.len() > LONG_LINK {
-        eprintln!(
-            "chainlens: the link is {} characters; chat tools may cut links over {} — the app can also save the analysis as a file",
+        warn!(
+            "the link is {} characters; chat tools may cut links over {} — the app can also save the analysis as a file",
             link.len(),
             LONG_LINK
         );

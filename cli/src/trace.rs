@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chainlens_core::model::values::Protocol;
 use chainlens_core::parse;
-use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulation, Simulator, Snat, Which};
+use chainlens_core::sim::{Entry, Query, Traced, Verdict, Which};
 
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
@@ -51,73 +51,72 @@ pub struct PacketArgs {
     recent: Vec<String>,
 }
 
-/// A packet walked through one paste: what was assumed and every outcome.
-pub struct Traced {
-    pub which: Which,
-    pub entry: Entry,
-    pub assumptions: Vec<String>,
-    pub simulation: Simulation,
+impl PacketArgs {
+    /// The options as the core's query.
+    pub fn query(&self) -> Result<Query, String> {
+        let protocol = Protocol::parse(&self.proto).map_err(|e| format!("--proto: {e}"))?;
+        let mut q = Query::new(self.src, self.dst, protocol, self.dport);
+        q.sport = self.sport;
+        q.from = self.from.as_deref().map(|f| match f {
+            "local" => Entry::Local,
+            "pod" => Entry::Pod,
+            _ => Entry::Outside,
+        });
+        q.in_iface = self.in_iface.clone();
+        q.local_ips = self.local_ips.clone();
+        q.which = match self.packet.as_str() {
+            "next" => Which::Next,
+            "reply" => Which::Reply,
+            _ => Which::First,
+        };
+        q.recent = self.recent.clone();
+        Ok(q)
+    }
 }
 
 pub fn trace(text: &str, args: &TraceArgs) -> ExitCode {
-    match run(text, &args.packet) {
-        Ok(traced) if args.json => print_json(&traced),
-        Ok(traced) => print_text(&args.packet, &traced),
+    let query = match args.packet.query() {
+        Ok(q) => q,
         Err(message) => {
-            eprintln!("chainlens: {message}");
+            warn!("{message}");
             return ExitCode::from(2);
         }
+    };
+    let parsed = parse(text);
+    let traced = query.trace(&parsed.ruleset);
+    if args.json {
+        print_json(&traced);
+    } else {
+        print_text(&traced);
     }
     ExitCode::SUCCESS
 }
 
-/// Parses `text` and walks the packet `args` describe through it.
-pub fn run(text: &str, args: &PacketArgs) -> Result<Traced, String> {
-    let parsed = parse(text);
-    let protocol = Protocol::parse(&args.proto).map_err(|e| format!("--proto: {e}"))?;
-    let (mut facts, mut assumptions) = NodeFacts::infer(&parsed.ruleset);
-    facts.local_ips.extend(args.local_ips.iter().copied());
-    facts
-        .recent
-        .extend(args.recent.iter().map(|name| (name.clone(), args.src)));
-    if !args.local_ips.is_empty() {
-        assumptions.retain(|a| !a.contains("own addresses are unknown"));
-    }
-    let entry = match args.from.as_deref() {
-        Some("local") => Entry::Local,
-        Some("pod") => Entry::Pod,
-        Some(_) => Entry::Outside,
-        None if facts.is_local(args.src) => Entry::Local,
-        None if facts.pod_cidr.is_some_and(|c| c.contains(args.src)) => Entry::Pod,
-        None => Entry::Outside,
-    };
-    let mut packet = Packet::new(args.src, args.dst, protocol, args.dport, entry);
-    packet.sport = args.sport;
-    packet.in_iface = args.in_iface.clone();
-    let which = match args.packet.as_str() {
-        "next" => Which::Next,
-        "reply" => Which::Reply,
-        _ => Which::First,
-    };
-    let simulation = Simulator::new(&parsed.ruleset).trace(&packet, &facts, which);
-    assumptions.extend(simulation.assumptions.iter().cloned());
-    Ok(Traced {
-        which,
-        entry,
-        assumptions,
-        simulation,
-    })
-}
-
-fn snat_text(s: &Option<Snat>) -> Option<String> {
-    match s {
-        Some(Snat::Masquerade) => Some("masquerade".to_string()),
-        Some(Snat::To(to)) => Some(to.clone()),
-        None => None,
+fn entry_text(e: Entry) -> &'static str {
+    match e {
+        Entry::Outside => "outside the node",
+        Entry::Pod => "a pod",
+        Entry::Local => "the node itself",
     }
 }
 
-fn print_json(t: &Traced) {
+fn which_text(w: Which) -> &'static str {
+    match w {
+        Which::First => "first packet",
+        Which::Next => "a later packet",
+        Which::Reply => "the reply",
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accept => "accepted",
+        Verdict::Drop => "dropped",
+        Verdict::Reject => "rejected",
+    }
+}
+
+fn print_json(t: &Traced<'_>) {
     let outcomes: Vec<serde_json::Value> = t
         .simulation
         .outcomes
@@ -125,44 +124,65 @@ fn print_json(t: &Traced) {
         .map(|o| {
             serde_json::json!({
                 "probability": o.probability,
+                "paths": o.paths,
                 "verdict": o.verdict,
                 "dnat": o.dnat,
-                "snat": snat_text(&o.snat),
+                "snat": o.snat.map(|s| s.to_string()),
                 "mark": o.mark,
                 "src": o.src,
                 "dst": o.dst,
                 "recent_set": o.recent_set,
-                "assumptions": o.assumptions,
+                "looped_at": o.looped_at,
+                "assumptions": o.assumptions.iter().map(|a| serde_json::json!({
+                    "what": a, "says": a.to_string(),
+                })).collect::<Vec<_>>(),
                 "path": o.path.iter().map(|s| serde_json::json!({
-                    "table": s.table, "chain": s.chain, "rule": s.rule.map_or(serde_json::json!("policy"), |r| serde_json::json!(r)), "action": s.action,
+                    "table": s.table, "chain": s.chain,
+                    "rule": s.rule.map_or(serde_json::json!("policy"), |r| serde_json::json!(r)),
+                    "action": s.effect.to_string(), "effect": s.effect,
                 })).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let out = serde_json::json!({ "assumptions": t.assumptions, "outcomes": outcomes });
+    let assumptions: Vec<String> = t
+        .inferred
+        .iter()
+        .map(ToString::to_string)
+        .chain(t.simulation.assumptions.iter().map(ToString::to_string))
+        .collect();
+    let out = serde_json::json!({
+        "assumptions": assumptions,
+        "outcomes": outcomes,
+        "unexplored": t.simulation.unexplored.iter().map(|u| serde_json::json!({
+            "probability": u.probability, "branches": u.branches, "why": u.why, "says": u.to_string(),
+        })).collect::<Vec<_>>(),
+    });
     say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }
 
-pub fn print_text(args: &PacketArgs, t: &Traced) {
+pub fn print_text(t: &Traced<'_>) {
+    let p = &t.packet;
     say!(
-        "{} -> {}:{}/{} entering from {:?} ({} packet)",
-        args.src,
-        args.dst,
-        args.dport,
-        args.proto,
-        t.entry,
-        args.packet
+        "{} -> {} /{} entering from {} ({})",
+        std::net::SocketAddr::new(p.src, p.sport),
+        std::net::SocketAddr::new(p.dst, p.dport),
+        p.protocol,
+        entry_text(p.entry),
+        which_text(t.which)
     );
-    for a in &t.assumptions {
+    for a in &t.inferred {
+        say!("  assumed: {a}");
+    }
+    for a in &t.simulation.assumptions {
         say!("  assumed: {a}");
     }
     for o in &t.simulation.outcomes {
         let nat = [
-            o.dnat.as_ref().map(|d| match t.which {
+            o.dnat.map(|d| match t.which {
                 Which::Reply => format!("destination restored to {d}"),
                 _ => format!("DNAT to {d}"),
             }),
-            snat_text(&o.snat).map(|s| match t.which {
+            o.snat.map(|s| match t.which {
                 Which::Reply => format!("source restored to {s}"),
                 _ => format!("SNAT {s}"),
             }),
@@ -171,25 +191,43 @@ pub fn print_text(args: &PacketArgs, t: &Traced) {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
+        let paths = if o.paths > 1 {
+            format!(
+                "  ({} paths alike; the likeliest shown)",
+                if o.paths == u64::MAX {
+                    "very many".to_string()
+                } else {
+                    o.paths.to_string()
+                }
+            )
+        } else {
+            String::new()
+        };
         say!(
-            "\n{:>8.4}%  {:?}  {} -> {}  {nat}",
+            "\n{:>8.4}%  {}  {} -> {}  {nat}{paths}",
             o.probability * 100.0,
-            o.verdict,
+            verdict_text(o.verdict),
             o.src,
             o.dst
         );
-        for s in &o.path {
+        for (i, s) in o.path.iter().enumerate() {
+            if o.looped_at == Some(i) {
+                say!("           -- out through lo and in again --");
+            }
             let rule = s.rule.map_or("policy".to_string(), |r| format!("#{r}"));
             say!(
                 "           {:<7} {:<28} {:>6}  {}",
                 s.table,
                 s.chain,
                 rule,
-                s.action
+                s.effect
             );
         }
         for a in &o.assumptions {
             say!("           assumed: {a}");
         }
+    }
+    for u in &t.simulation.unexplored {
+        say!("\n  not followed: {u}");
     }
 }

@@ -11,14 +11,15 @@ use chainlens_core::model::values::Protocol;
 fn main() {
     let routing = Routing {
         pools: vec![Pool {
-            endpoint: "203.0.113.3:53".into(),
-            snat: "192.0.2.1".into(),
+            endpoint: std::net::SocketAddr::from(([203, 0, 113, 3], 53)),
+            snat: Some(std::net::IpAddr::from([192, 0, 2, 1])),
             share: 1.0,
             ceiling: chainlens_core::conntrack::PORT_RANGE,
             random_fully: true,
         }],
         unpooled: 0.0,
         refused: 0.0,
+        unexplored: 0.0,
         assumptions: Vec::new(),
     };
     let mut hour = Traffic::new(routing.clone(), Protocol::UDP, Profile::Constant(100_000.0));

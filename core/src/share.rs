@@ -26,6 +26,10 @@ pub struct TraceQuery {
     pub dst: String,
     pub proto: String,
     pub dport: String,
+    /// Empty for the default 40000.
+    pub sport: String,
+    /// The interface the packet arrives on; empty for the node's default.
+    pub in_iface: String,
     pub local_ips: String,
     pub which: String,
 }

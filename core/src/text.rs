@@ -121,3 +121,41 @@ mod tests {
         assert_eq!(index.line_col(text, 1), LineCol { line: 1, column: 1 });
     }
 }
+
+/// `text` made safe to print on a terminal: control characters (all but newline and tab),
+/// C1 controls and the bidirectional overrides are shown as `\x1b` / `\u{202e}` escapes, so a
+/// pasted comment can neither drive the terminal (`ESC ]0;…` retitles it) nor reorder what is
+/// shown.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn escapes_drive_nothing() {
+        assert_eq!(
+            super::printable("a\u{1b}]0;pwned\u{7}b"),
+            "a\\x1b]0;pwned\\x07b"
+        );
+        assert_eq!(super::printable("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\u{9b}z");
+        assert_eq!(super::printable("line\n\tok"), "line\n\tok");
+    }
+}

@@ -78,7 +78,7 @@ fn the_seed_story() {
     let bind = seed("bind-kube-proxy-v1.4.21.iptables-save");
     let r = routing(&bind, "10.5.6.29:53", None);
     assert_eq!(r.pools.len(), 1);
-    assert_eq!(r.pools[0].endpoint, "10.100.13.3:53");
+    assert_eq!(r.pools[0].endpoint.to_string(), "10.100.13.3:53");
     assert!((r.pools[0].share - 1.0).abs() < 1e-12);
     let mut snapshot = String::from("# scenario\tmode\tt\tentries\tcount\taccepted/s\tdropped/s\n");
     let mut record = |name: &str, s: &Series| {

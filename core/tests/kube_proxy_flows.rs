@@ -148,7 +148,7 @@ fn kube_proxy_flows() {
                 .outcomes
                 .iter()
                 .filter(|o| o.verdict == Verdict::Accept)
-                .filter_map(|o| o.dnat.clone())
+                .filter_map(|o| o.dnat.map(|d| d.to_string()))
                 .collect();
             let output_ok = match expected {
                 "DROP" => verdicts == BTreeSet::from([Verdict::Drop]),
@@ -163,7 +163,7 @@ fn kube_proxy_flows() {
             let masq = if verdicts == BTreeSet::from([Verdict::Accept]) {
                 sim.outcomes
                     .iter()
-                    .any(|o| o.snat == Some(Snat::Masquerade))
+                    .any(|o| matches!(o.snat, Some(Snat::Masquerade(_))))
             } else {
                 sim.outcomes.iter().any(|o| o.mark & 0x4000 != 0)
             };

@@ -136,7 +136,7 @@ fn cascade_agrees_with_the_simulator() {
         let p: f64 = sim
             .outcomes
             .iter()
-            .filter(|o| o.verdict == Verdict::Accept && o.dnat == e.address)
+            .filter(|o| o.verdict == Verdict::Accept && o.dnat.map(|d| d.to_string()) == e.address)
             .map(|o| o.probability)
             .sum();
         assert!(

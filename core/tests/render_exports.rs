@@ -34,14 +34,15 @@ fn every_svg_export_is_well_formed_xml() {
     }
     let routing = Routing {
         pools: vec![Pool {
-            endpoint: "203.0.113.3:53".into(),
-            snat: "192.0.2.1".into(),
+            endpoint: std::net::SocketAddr::from(([203, 0, 113, 3], 53)),
+            snat: Some(std::net::IpAddr::from([192, 0, 2, 1])),
             share: 1.0,
             ceiling: 64_512,
             random_fully: false,
         }],
         unpooled: 0.0,
         refused: 0.0,
+        unexplored: 0.0,
         assumptions: Vec::new(),
     };
     let mut t = Traffic::new(routing, Protocol::UDP, Profile::Constant(2500.0));

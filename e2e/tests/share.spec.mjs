@@ -35,6 +35,7 @@ test('a link reopens the same view, Service, trace and summary in a fresh browse
   await expect(page.getByTestId('trace-outcome')).toHaveAttribute('data-dnat', '10.100.13.3:53');
   const summary = await app.summary.innerText();
   await page.getByTestId('share-open').click();
+  await expect(page.getByTestId('share-link')).toHaveValue(/#s=/);
   const link = await page.getByTestId('share-link').inputValue();
   expect(link.startsWith(base())).toBe(true);
   // No rule text in readable form.
@@ -56,6 +57,7 @@ test('a link reopens the same view, Service, trace and summary in a fresh browse
 test('an embed shows one view, no input or navigation, and fits a 600×400 frame', async ({ app, page }) => {
   await app.open();
   await page.getByTestId('share-open').click();
+  await expect(page.getByTestId('embed-snippet')).toHaveValue(/^<iframe/);
   const snippet = await page.getByTestId('embed-snippet').inputValue();
   expect(snippet).toMatch(/^<iframe src="[^"]+#s=1\.[^"]+&embed=graph" width="600" height="400"/);
   const src = snippet.match(/src="([^"]+)"/)[1];
@@ -75,6 +77,7 @@ test('an embed shows one view, no input or navigation, and fits a 600×400 frame
 test('bad links show what is wrong and an empty, working app', async ({ app, page }) => {
   await app.open();
   await page.getByTestId('share-open').click();
+  await expect(page.getByTestId('share-link')).toHaveValue(/#s=/);
   const good = (await page.getByTestId('share-link').inputValue()).split('#s=')[1];
   const b64 = (buf) => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const cases = {
@@ -165,6 +168,7 @@ test('the CLI\'s share link opens in the app to the same analysis', async ({ app
 test('a link pasted into the address bar of an open app opens', async ({ app, page }) => {
   await app.open();
   await page.getByTestId('share-open').click();
+  await expect(page.getByTestId('share-link')).toHaveValue(/#s=/);
   const link = await page.getByTestId('share-link').inputValue();
   await app.paste(seed('bind-manual-dnat-v1.4.21.iptables-save'));
   expect(await app.tableCounts('nat')).toEqual({ chains: 16, rules: 3 });

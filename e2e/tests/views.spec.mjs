@@ -183,6 +183,7 @@ test('a paste of megabytes is analysed whole and shown in part', async ({ app, p
 test('a jump in the graph says which rules make it and what they do', async ({ app, page }) => {
   await app.open();
   await app.show('graph');
+  await expect(app.graph).toBeVisible();
   const titles = await app.graph.locator('path.edge > title').allTextContents();
   const jump = titles.find((t) => t.startsWith('KUBE-SERVICES → KUBE-SVC-TCOU7JCQXEZGVUNU'));
   expect(jump).toContain('-A KUBE-SERVICES -d 10.96.0.10/32 -p udp');

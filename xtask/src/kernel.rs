@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use chainlens_core::model::values::{Cidr, Protocol};
-use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulator, Verdict};
+use chainlens_core::sim::{Entry, Limits, NodeFacts, Packet, Simulator, Verdict};
 
 use crate::{output, root};
 
@@ -79,7 +79,8 @@ pub fn differential(shared: &Path) -> Result<Result<(usize, usize), String>, Str
 /// next ones, in the order the packets were sent.
 fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
     let parsed = chainlens_core::parse(rules);
-    let simulator = Simulator::new(&parsed.ruleset);
+    // Every path its own outcome: the kernel's path must be one of them, rule for rule.
+    let simulator = Simulator::new(&parsed.ruleset).with_limits(Limits::exhaustive());
     let mut facts = NodeFacts {
         local_ips: NODE_IPS.iter().filter_map(|a| a.parse().ok()).collect(),
         pod_cidr: Cidr::parse(POD_CIDR).ok(),
@@ -135,20 +136,22 @@ fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
                 .iter()
                 .map(|s| {
                     (
-                        s.table.clone(),
-                        s.chain.clone(),
+                        s.table.to_string(),
+                        s.chain.to_string(),
                         s.rule.map_or("policy".to_string(), |r| r.to_string()),
                     )
                 })
                 .collect();
             path == kernel_path
-                && o.dnat.as_deref() == kernel_dnat
+                && o.dnat.map(|d| d.to_string()).as_deref() == kernel_dnat
                 && o.snat.is_some() == kernel_snat
                 && kernel_snat_ip.is_none_or(|ip| o.src.ip() == ip)
                 && (o.verdict != Verdict::Accept) == kernel_dropped
         });
         if let Some(o) = agrees {
-            facts.recent.extend(o.recent_set.iter().cloned());
+            facts
+                .recent
+                .extend(o.recent_set.iter().map(|(l, a)| (l.to_string(), *a)));
             passed += 1;
         } else {
             failed += 1;

@@ -1,39 +1,41 @@
 //! The probability cascade of one Service: the chart (effective share per endpoint against
 //! 1/n) and the table of per-rule and effective probabilities.
 
-use chainlens_core::kube::{Cascade, CascadeForm};
-use chainlens_core::render::chart::cascade_svg;
 use leptos::prelude::*;
 
 use crate::app::AppState;
+use crate::worker::client::asked;
+use crate::worker::{Answer, Ask};
 
-/// The Service on show: the chosen one, else the first with more than one endpoint.
+/// The Service on show: the chosen one, else the analysis' default (the first with more than
+/// one endpoint).
 pub fn chosen_service(state: &AppState) -> Option<String> {
     state.service.get().or_else(|| {
-        state.analysis.with(|a| {
-            a.kube
-                .services
-                .iter()
-                .find(|s| s.endpoints.len() > 1)
-                .or(a.kube.services.first())
-                .map(|s| s.name.clone())
-        })
+        state
+            .understood
+            .with(|u| u.as_ref().and_then(|u| u.default_service.clone()))
     })
 }
 
 #[component]
 pub fn ServicePicker() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let names = move || {
-        state.analysis.with(|a| {
-            a.kube
-                .services
-                .iter()
-                .take(2000)
-                .map(|s| s.name.clone())
-                .collect::<Vec<_>>()
-        })
-    };
+    let names = asked(
+        move || {
+            state.generation.track();
+            Some((
+                Ask::ServiceNames {
+                    filter: String::new(),
+                    limit: 2000,
+                },
+                None,
+            ))
+        },
+        |a| match a {
+            Answer::ServiceNames(n) => Some(n),
+            _ => None,
+        },
+    );
     view! {
         <label class="picker">
             "Service "
@@ -43,7 +45,9 @@ pub fn ServicePicker() -> impl IntoView {
             >
                 {move || {
                     let current = chosen_service(&state);
-                    names()
+                    names
+                        .get()
+                        .unwrap_or_default()
                         .into_iter()
                         .map(|n| {
                             let selected = current.as_ref() == Some(&n);
@@ -60,38 +64,36 @@ pub fn ServicePicker() -> impl IntoView {
 #[component]
 pub fn CascadeView() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let cascades = move || {
-        let name = chosen_service(&state)?;
-        state.analysis.with(|a| {
-            a.kube
-                .services
-                .iter()
-                .find(|s| s.name == name)
-                .map(Cascade::all)
-        })
-    };
+    let cascades = asked(
+        move || {
+            state.generation.track();
+            let service = chosen_service(&state)?;
+            Some((Ask::Cascade { service }, None))
+        },
+        |a| match a {
+            Answer::Cascade(c) => Some(c),
+            _ => None,
+        },
+    );
     view! {
         <div class="cascade">
             <ServicePicker/>
-            {move || match cascades() {
-                None => view! { <p class="empty">"No Services in this paste."</p> }.into_any(),
+            {move || match cascades.get() {
+                None if chosen_service(&state).is_none() => {
+                    view! { <p class="empty">"No Services in this paste."</p> }.into_any()
+                }
+                None => view! { <p class="muted">"Working…"</p> }.into_any(),
                 Some(list) if list.is_empty() => {
                     view! { <p class="empty">"This Service has no endpoint rules in the paste."</p> }.into_any()
                 }
                 Some(list) => {
                     list.into_iter()
                         .map(|c| {
-                            let form = match c.form {
-                                CascadeForm::Single => "one endpoint",
-                                CascadeForm::Legacy => "written by kube-proxy ≤ 1.16 (5 decimals)",
-                                CascadeForm::Modern => "written by kube-proxy ≥ 1.17 (10 decimals)",
-                                CascadeForm::Other => "not as kube-proxy writes them",
-                            };
-                            let svg = cascade_svg(&c);
+                            let n = c.steps.len();
                             view! {
                                 <section class="cascade-one">
-                                    <h3>{format!("{} — {form}", c.chain)}</h3>
-                                    <div class="chart" data-testid="cascade-chart" data-endpoints=c.steps.len() inner_html=svg></div>
+                                    <h3>{c.title}</h3>
+                                    <div class="chart" data-testid="cascade-chart" data-endpoints=n inner_html=c.svg></div>
                                     <table class="cascade-table">
                                         <thead>
                                             <tr>
@@ -104,14 +106,12 @@ pub fn CascadeView() -> impl IntoView {
                                         <tbody>
                                             {c
                                                 .steps
-                                                .iter()
+                                                .into_iter()
                                                 .map(|s| {
                                                     view! {
                                                         <tr data-testid="cascade-step" data-probability=s.probability.to_string()>
-                                                            <td class="mono">
-                                                                {s.endpoint.clone().unwrap_or_else(|| format!("{} (not in the paste)", s.chain))}
-                                                            </td>
-                                                            <td class="mono">{s.shown.clone().unwrap_or_else(|| "rest".into())}</td>
+                                                            <td class="mono">{s.endpoint}</td>
+                                                            <td class="mono">{s.rule}</td>
                                                             <td class="num">{format!("{:.6}%", s.probability * 100.0)}</td>
                                                             <td class="num">{format!("{:+.2e}", s.deviation)}</td>
                                                         </tr>
@@ -120,18 +120,7 @@ pub fn CascadeView() -> impl IntoView {
                                                 .collect_view()}
                                         </tbody>
                                     </table>
-                                    <p class="muted">
-                                        {format!(
-                                            "Shares sum to {:.12}; spread {:.2e}; {}",
-                                            c.sum,
-                                            c.spread,
-                                            if c.unmatched > 0.0 {
-                                                format!("{:.4}% match no endpoint rule", c.unmatched * 100.0)
-                                            } else {
-                                                "every connection finds an endpoint".into()
-                                            }
-                                        )}
-                                    </p>
+                                    <p class="muted">{c.note}</p>
                                 </section>
                             }
                         })

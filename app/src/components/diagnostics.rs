@@ -6,9 +6,6 @@ use wasm_bindgen::JsCast;
 
 use crate::app::AppState;
 
-/// Rendering thousands of rows would freeze the page; the rest are counted instead.
-const SHOWN: usize = 200;
-
 /// Selects line `line` (1-based) of the paste box, counting UTF-16 units as the browser does.
 pub fn select_line(text: &str, line: usize) {
     let Some(area) = document()
@@ -35,21 +32,19 @@ pub fn select_line(text: &str, line: usize) {
 #[component]
 pub fn Diagnostics() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // The worker sends the first few hundred; the rest are counted.
     let rows = move || {
-        state.analysis.with(|a| {
-            let hidden = a.diagnostics.len().saturating_sub(SHOWN);
-            (
-                a.diagnostics
-                    .iter()
-                    .take(SHOWN)
-                    .cloned()
-                    .collect::<Vec<_>>(),
-                hidden,
-            )
+        state.read.with(|r| {
+            r.as_ref().map_or((Vec::new(), 0), |r| {
+                (
+                    r.diagnostics.clone(),
+                    r.diagnostics_total.saturating_sub(r.diagnostics.len()),
+                )
+            })
         })
     };
     view! {
-        <Show when=move || state.analysis.with(|a| !a.diagnostics.is_empty())>
+        <Show when=move || state.read.with(|r| r.as_ref().is_some_and(|r| r.diagnostics_total > 0))>
             <ul class="diagnostics" data-testid="diagnostics">
                 {move || {
                     let (shown, hidden) = rows();
@@ -58,8 +53,9 @@ pub fn Diagnostics() -> impl IntoView {
                             .into_iter()
                             .map(|d| {
                                 let line = d.line;
+                                let class = format!("diagnostic {}", d.severity);
                                 view! {
-                                    <li class=format!("diagnostic {}", d.severity) data-code=d.code>
+                                    <li class=class data-code=d.code.clone()>
                                         <button
                                             class="where"
                                             title="select this line in the paste"

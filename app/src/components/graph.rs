@@ -4,38 +4,56 @@
 //! the traced path is highlighted; hovering a node says what its chain is for, hovering a
 //! jump shows its rules and what they do.
 
-use chainlens_core::kube::{explain_chain, explain_rule};
-use chainlens_core::render::graph::{ChainGraph, NodeKind};
+use chainlens_core::render::graph::NodeKind;
 use leptos::prelude::*;
 
-use crate::analysis::FOLD_ABOVE;
 use crate::app::AppState;
+use crate::views;
+use crate::worker::client::asked;
+use crate::worker::{Answer, Ask};
 
 #[component]
 pub fn ChainGraphView() -> impl IntoView {
     let state = expect_context::<AppState>();
     let folded = move || {
-        state
-            .fold
-            .get()
-            .unwrap_or_else(|| state.analysis.with(|a| a.kube.services.len() > FOLD_ABOVE))
-    };
-    let table = move || {
-        state
-            .table
-            .get()
-            .or_else(|| state.analysis.with(|a| a.default_table()))
-    };
-    let current = move || {
-        let name = table()?;
-        let (fold, search) = (folded(), state.search.get());
-        state.expanded.with(|expanded| {
+        state.fold.get().unwrap_or_else(|| {
             state
-                .analysis
-                .with(|a| a.graph(&name, fold, expanded, &search))
+                .understood
+                .with(|u| u.as_ref().is_some_and(|u| u.fold))
         })
     };
-    let tables = move || state.analysis.with(|a| a.tables());
+    let table = move || {
+        state.table.get().or_else(|| {
+            state
+                .read
+                .with(|r| r.as_ref().and_then(|r| r.default_table.clone()))
+        })
+    };
+    let current = asked(
+        move || {
+            state.generation.track();
+            Some((
+                Ask::Graph {
+                    table: table(),
+                    fold: state.fold.get(),
+                    expanded: state.expanded.get(),
+                    search: state.search.get(),
+                },
+                None,
+            ))
+        },
+        |a| match a {
+            Answer::Graph(g) => g,
+            _ => None,
+        },
+    );
+    let tables = move || {
+        state.read.with(|r| {
+            r.as_ref()
+                .map(|r| r.tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
     let zoom = RwSignal::new(1.0f64);
     view! {
         <div class="graph-panel">
@@ -99,7 +117,7 @@ pub fn ChainGraphView() -> impl IntoView {
                 />
             </div>
             <div class="graph-scroll">
-                {move || match current() {
+                {move || match current.get() {
                     Some(graph) => view! { <GraphSvg graph zoom/> }.into_any(),
                     None => view! { <p class="empty">"No chains to draw yet."</p> }.into_any(),
                 }}
@@ -109,8 +127,13 @@ pub fn ChainGraphView() -> impl IntoView {
 }
 
 #[component]
-fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
+fn GraphSvg(graph: views::Graph, zoom: RwSignal<f64>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let views::Graph {
+        graph,
+        node_titles,
+        edge_titles,
+    } = graph;
     let table = graph.table.clone();
     let on_path = move |chain: &str| {
         state
@@ -118,37 +141,12 @@ fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
             .with(|p| p.iter().any(|(t, c)| *t == table && c == chain))
     };
     let path_nodes: Vec<bool> = graph.nodes.iter().map(|n| on_path(&n.chain)).collect();
-    // Hovering a jump shows the rules that make it, as written and in words.
-    let rule_text = |e: &chainlens_core::render::graph::Edge| {
-        state.analysis.with_untracked(|a| {
-            let table = a.parsed.ruleset.table(&graph.table)?;
-            let chain = table.chain(&graph.nodes[e.from].chain)?;
-            let lines: Vec<String> = e
-                .rules
-                .iter()
-                .take(3)
-                .filter_map(|n| {
-                    let rule = chain.rules.get(n - 1)?;
-                    Some(format!(
-                        "#{n}: -A {} {}\n{}",
-                        chain.name,
-                        chainlens_core::print::rule(rule, a.parsed.ruleset.ipv6),
-                        explain_rule(table, chain, n - 1, &a.kube.services)
-                    ))
-                })
-                .collect();
-            Some(lines.join("\n\n"))
-        })
-    };
     let edges = graph
         .edges
         .iter()
-        .map(|e| {
+        .zip(edge_titles)
+        .map(|(e, title)| {
             let d = graph.edge_path(e);
-            let title = match rule_text(e) {
-                Some(rules) => format!("{}\n\n{rules}", graph.edge_title(e)),
-                None => graph.edge_title(e),
-            };
             let lit = path_nodes[e.from] && path_nodes[e.to];
             let class = match (e.goto, lit) {
                 (true, true) => "edge goto on-path",
@@ -163,27 +161,12 @@ fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
             }
         })
         .collect_view();
-    let tooltip = |chain: &str, rules: usize, members: usize| {
-        state.analysis.with_untracked(|a| {
-            let table = a.parsed.ruleset.table(&graph.table);
-            let explained = table.and_then(|t| {
-                t.chain(chain)
-                    .map(|c| explain_chain(t, c, &a.kube.services))
-            });
-            match explained {
-                Some(e) => format!("{chain} ({rules} rules): {e}"),
-                None if members > 1 => {
-                    format!("{chain}: {members} chains, {rules} rules — click to unfold")
-                }
-                None => format!("{chain} ({rules} rules)"),
-            }
-        })
-    };
     let nodes = graph
         .nodes
         .iter()
         .zip(&path_nodes)
-        .map(|(n, lit)| {
+        .zip(node_titles)
+        .map(|((n, lit), title)| {
             let group = n.kind == NodeKind::Group;
             let name = n.chain.clone();
             let class = format!(
@@ -191,7 +174,6 @@ fn GraphSvg(graph: ChainGraph, zoom: RwSignal<f64>) -> impl IntoView {
                 n.kind.as_str(),
                 if *lit { " on-path" } else { "" }
             );
-            let title = tooltip(&n.chain, n.rules, n.members);
             let key_name = name.clone();
             view! {
                 <g

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::analysis::EXAMPLES;
 use crate::app::AppState;
+use crate::examples::EXAMPLES;
 
 /// Above this size a paste is analysed whole but the box shows only its beginning: a browser
 /// spends about 0.2 s per megabyte laying out a text field (3.2 s for 16 MB, measured by

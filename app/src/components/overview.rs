@@ -9,25 +9,18 @@ use crate::app::{AppState, View};
 pub fn Overview() -> impl IntoView {
     let state = expect_context::<AppState>();
     let counts = move || {
-        state.analysis.with(|a| {
-            let s = &a.kube.services;
-            (
-                s.len(),
-                s.iter().map(|s| s.endpoints.len()).sum::<usize>(),
-                s.iter()
-                    .filter(|s| s.external_traffic_policy.is_some())
-                    .count(),
-            )
-        })
+        state
+            .understood
+            .with(|u| u.as_ref().map(|u| (u.services, u.endpoints, u.external)))
     };
     view! {
         <div class="overview" data-testid="overview">
             <p class="counts">
-                {move || {
-                    let (services, endpoints, external) = counts();
-                    format!(
+                {move || match counts() {
+                    Some((services, endpoints, external)) => format!(
                         "{services} Service ports, {endpoints} endpoints, {external} reachable from outside the cluster"
-                    )
+                    ),
+                    None => "Reading the Services…".to_string(),
                 }}
             </p>
             <Findings/>
@@ -38,29 +31,32 @@ pub fn Overview() -> impl IntoView {
 #[component]
 pub fn Findings() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let findings = move || state.analysis.with(|a| a.kube.findings.clone());
+    let findings = move || {
+        state
+            .understood
+            .with(|u| u.as_ref().map(|u| (u.findings.clone(), u.findings_total)))
+    };
     view! {
         <section class="findings" data-testid="findings" aria-label="findings">
             <h2>"Findings"</h2>
             {move || {
-                let list = findings();
+                let Some((list, total)) = findings() else {
+                    return view! { <p class="muted">"Working…"</p> }.into_any();
+                };
+                let more = total.saturating_sub(list.len());
                 if list.is_empty() {
                     return view! { <p class="empty">"Nothing to report."</p> }.into_any();
                 }
-                list.into_iter()
+                let shown = list.into_iter()
                     .map(|f| {
-                        let severity = f.severity.as_str();
+                        let severity = f.severity.clone();
+                        let class = format!("finding {severity}");
                         let service = f.service.clone();
                         let rules = f
                             .rules
                             .iter()
-                            .take(8)
                             .map(|r| {
-                                let line = state
-                                    .analysis
-                                    .with_untracked(|a| {
-                                        state.input.with_untracked(|t| a.line_index.line_col(t, r.span.start).line)
-                                    });
+                                let line = r.line;
                                 view! {
                                     <button
                                         class="rule-ref"
@@ -72,9 +68,9 @@ pub fn Findings() -> impl IntoView {
                                 }
                             })
                             .collect_view();
-                        let more = f.rules.len().saturating_sub(8);
+                        let more = f.rules_total.saturating_sub(f.rules.len());
                         view! {
-                            <article class=format!("finding {severity}") data-testid="finding" data-code=f.code>
+                            <article class=class data-testid="finding" data-code=f.code.clone()>
                                 <h3>
                                     <span class="severity">{severity}</span>
                                     " "
@@ -107,8 +103,12 @@ pub fn Findings() -> impl IntoView {
                             </article>
                         }
                     })
-                    .collect_view()
-                    .into_any()
+                    .collect_view();
+                view! {
+                    {shown}
+                    {(more > 0).then(|| view! { <p class="more">{format!("… and {more} more findings")}</p> })}
+                }
+                .into_any()
             }}
         </section>
     }

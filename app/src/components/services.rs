@@ -3,41 +3,10 @@
 
 use leptos::prelude::*;
 
-use chainlens_core::kube::{Policy, ServicePort};
-
 use crate::app::{AppState, View};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Column {
-    Name,
-    Kind,
-    Endpoints,
-    Cost,
-}
-
-/// How a Service port is reached: the broadest of its addresses.
-pub fn kind(s: &ServicePort) -> &'static str {
-    if !s.load_balancer_ips.is_empty() {
-        "LoadBalancer"
-    } else if s.node_port.is_some() {
-        "NodePort"
-    } else if !s.external_ips.is_empty() {
-        "ClusterIP + externalIPs"
-    } else if s.cluster_ip.is_some() {
-        "ClusterIP"
-    } else {
-        "?"
-    }
-}
-
-fn ports(s: &ServicePort) -> String {
-    let mut out: Vec<String> = Vec::new();
-    out.extend(s.cluster_ip.clone());
-    out.extend(s.node_port.map(|p| format!("node port {p}")));
-    out.extend(s.external_ips.iter().cloned());
-    out.extend(s.load_balancer_ips.iter().map(|a| format!("LB {a}")));
-    out.join(", ")
-}
+use crate::views::Column;
+use crate::worker::client::asked;
+use crate::worker::{Answer, Ask};
 
 /// Shown rows are capped; the filter finds the rest.
 const ROWS: usize = 500;
@@ -47,34 +16,25 @@ pub fn ServicesTable() -> impl IntoView {
     let state = expect_context::<AppState>();
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new((Column::Name, false));
-    let rows = move || {
-        let needle = filter.get().to_ascii_lowercase();
-        let (column, reverse) = sort.get();
-        state.analysis.with(|a| {
-            let mut list: Vec<&ServicePort> = a
-                .kube
-                .services
-                .iter()
-                .filter(|s| {
-                    needle.is_empty()
-                        || s.name.to_ascii_lowercase().contains(&needle)
-                        || ports(s).contains(&needle)
-                })
-                .collect();
-            match column {
-                Column::Name => list.sort_by(|x, y| x.name.cmp(&y.name)),
-                Column::Kind => list.sort_by_key(|s| kind(s)),
-                Column::Endpoints => list.sort_by_key(|s| s.endpoints.len()),
-                Column::Cost => list.sort_by_key(|s| s.cost.unwrap_or(0)),
-            }
-            if reverse {
-                list.reverse();
-            }
-            let total = list.len();
-            let shown: Vec<ServicePort> = list.into_iter().take(ROWS).cloned().collect();
-            (shown, total)
-        })
-    };
+    let page = asked(
+        move || {
+            state.generation.track();
+            let (sort, reverse) = sort.get();
+            Some((
+                Ask::Services {
+                    filter: filter.get(),
+                    sort,
+                    reverse,
+                    limit: ROWS,
+                },
+                None,
+            ))
+        },
+        |a| match a {
+            Answer::Services(p) => Some(p),
+            _ => None,
+        },
+    );
     let header = move |label: &'static str, column: Column| {
         view! {
             <th scope="col">
@@ -116,7 +76,8 @@ pub fn ServicesTable() -> impl IntoView {
                 </thead>
                 <tbody>
                     {move || {
-                        let (shown, total) = rows();
+                        let p = page.get().unwrap_or_default();
+                        let (shown, total) = (p.rows, p.total);
                         let more = total.saturating_sub(shown.len());
                         view! {
                             {shown
@@ -126,16 +87,6 @@ pub fn ServicesTable() -> impl IntoView {
                                     let row_name = name.clone();
                                     let pick = name.clone();
                                     let chosen = name.clone();
-                                    let policy = match s.external_traffic_policy {
-                                        Some(Policy::Local) => "external Local",
-                                        Some(Policy::Cluster) => "external Cluster",
-                                        None => "-",
-                                    };
-                                    let endpoints = if s.endpoints_known || s.no_endpoints.is_some() {
-                                        s.endpoints.len().to_string()
-                                    } else {
-                                        "?".to_string()
-                                    };
                                     view! {
                                         <tr
                                             data-testid="service-row"
@@ -153,11 +104,11 @@ pub fn ServicesTable() -> impl IntoView {
                                                     {name}
                                                 </button>
                                             </td>
-                                            <td>{kind(&s)}</td>
-                                            <td class="mono">{ports(&s)}</td>
-                                            <td class="num">{endpoints}</td>
-                                            <td>{policy}</td>
-                                            <td class="num">{s.cost.map_or("-".to_string(), |c| c.to_string())}</td>
+                                            <td>{s.kind}</td>
+                                            <td class="mono">{s.addresses}</td>
+                                            <td class="num">{s.endpoints}</td>
+                                            <td>{s.policy}</td>
+                                            <td class="num">{s.cost}</td>
                                         </tr>
                                     }
                                 })

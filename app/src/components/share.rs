@@ -3,18 +3,16 @@
 //! exports of the graph and charts (SVG, PNG, Mermaid, DOT) and of the analysis (Markdown).
 //! Also the embed mode: one view, no chrome, and a link to open it whole.
 
-use chainlens_core::kube::Cascade;
-use chainlens_core::render::chart::cascade_svg;
-use chainlens_core::render::{svg, text};
-use chainlens_core::share::{Display, LONG_LINK, fragment, to_file};
+use chainlens_core::share::LONG_LINK;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 use super::cascade::chosen_service;
 use super::{CascadeView, ChainGraphView, ConntrackView, Overview, ServicesTable, TraceView};
-use crate::analysis::FOLD_ABOVE;
 use crate::app::{AppState, View};
+use crate::worker::client::{ask, asked};
+use crate::worker::{Answer, Ask, ExportKind, ViewState};
 
 /// The page's address without its fragment.
 fn base() -> String {
@@ -101,31 +99,44 @@ fn download_png(name: String, svg_text: String) {
     image.set_src(&format!("data:image/svg+xml;charset=utf-8,{encoded}"));
 }
 
-/// The picture on show as SVG, with a file name: the graph, or the cascade's chart.
-fn current_svg(state: &AppState) -> Option<(String, String)> {
-    state
-        .analysis
-        .with_untracked(|a| match state.view.get_untracked() {
-            View::Cascade => {
-                let name = chosen_service(state)?;
-                let s = a.kube.services.iter().find(|s| s.name == name)?;
-                Some(("cascade.svg".into(), cascade_svg(&Cascade::of(s))))
+/// What is on show, for an export of it.
+fn view_state(state: &AppState) -> ViewState {
+    ViewState {
+        cascade: (state.view.get_untracked() == View::Cascade)
+            .then(|| chosen_service(state))
+            .flatten(),
+        table: state.table.get_untracked(),
+        fold: state.fold.get_untracked(),
+        expanded: state.expanded.get_untracked(),
+        search: state.search.get_untracked(),
+    }
+}
+
+/// Asks the worker for an export and hands it to `then`.
+fn export(state: &AppState, what: ExportKind, then: impl FnOnce(crate::views::Export) + 'static) {
+    let view = view_state(state);
+    ask(Ask::Export { what, view }, None, move |a| {
+        if let Ok(Answer::Export(Some(e))) = a {
+            then(e);
+        }
+    });
+}
+
+/// Asks the worker for the link fragment of what is on show.
+fn with_fragment(state: &AppState, embed: Option<String>, then: impl FnOnce(String) + 'static) {
+    let shared = state.share_state();
+    ask(
+        Ask::Link {
+            state: shared,
+            embed,
+        },
+        None,
+        move |a| {
+            if let Ok(Answer::Text(f)) = a {
+                then(f);
             }
-            _ => {
-                let table = state.table.get_untracked().or_else(|| a.default_table())?;
-                let fold = state
-                    .fold
-                    .get_untracked()
-                    .unwrap_or(a.kube.services.len() > FOLD_ABOVE);
-                let graph = a.graph(
-                    &table,
-                    fold,
-                    &state.expanded.get_untracked(),
-                    &state.search.get_untracked(),
-                )?;
-                Some((format!("{table}-graph.svg"), svg::chain_graph(&graph)))
-            }
-        })
+        },
+    );
 }
 
 #[component]
@@ -134,33 +145,21 @@ pub fn SharePanel() -> impl IntoView {
     let open = RwSignal::new(false);
     let link = RwSignal::new(String::new());
     let embed_view = RwSignal::new("graph".to_string());
+    let snippet = RwSignal::new(String::new());
     let make_link = move || {
-        let f = fragment(&state.share_state(), &Display::default());
-        link.set(format!("{}#{f}", base()));
+        with_fragment(&state, None, move |f| {
+            let _ = link.try_set(format!("{}#{f}", base()));
+        });
+        let embed = embed_view.get_untracked();
+        with_fragment(&state, Some(embed.clone()), move |f| {
+            let _ = snippet.try_set(format!(
+                "<iframe src=\"{}#{f}\" width=\"600\" height=\"400\" style=\"border:0\" title=\"chainlens: {embed}\"></iframe>",
+                base()
+            ));
+        });
     };
-    let snippet = move || {
-        let f = fragment(
-            &state.share_state(),
-            &Display {
-                embed: Some(embed_view.get()),
-                theme: None,
-            },
-        );
-        format!(
-            "<iframe src=\"{}#{f}\" width=\"600\" height=\"400\" style=\"border:0\" title=\"chainlens: {}\"></iframe>",
-            base(),
-            embed_view.get()
-        )
-    };
-    let graph_text = move |kind: &'static str| {
-        state.analysis.with_untracked(|a| {
-            let table = state.table.get_untracked().or_else(|| a.default_table())?;
-            let graph = a.graph(&table, a.kube.services.len() > FOLD_ABOVE, &[], "")?;
-            Some(match kind {
-                "mermaid" => (format!("{table}-graph.mmd"), text::mermaid(&graph)),
-                _ => (format!("{table}-graph.dot"), text::dot(&graph)),
-            })
-        })
+    let download_export = move |what: ExportKind| {
+        export(&state, what, |e| download(&e.name, &e.mime, &e.contents));
     };
     view! {
         <div class="share">
@@ -206,13 +205,22 @@ pub fn SharePanel() -> impl IntoView {
                     }}
                     <button
                         data-testid="share-download"
-                        on:click=move |_| download("analysis.chainlens.json", "application/json", &to_file(&state.share_state()))
+                        on:click=move |_| {
+                            ask(Ask::File { state: state.share_state() }, None, |a| {
+                                if let Ok(Answer::Text(file)) = a {
+                                    download("analysis.chainlens.json", "application/json", &file);
+                                }
+                            });
+                        }
                     >
                         "Download the analysis"
                     </button>
                     <label>
                         "Embed in docs: "
-                        <select on:change=move |ev| embed_view.set(event_target_value(&ev))>
+                        <select on:change=move |ev| {
+                            embed_view.set(event_target_value(&ev));
+                            make_link();
+                        }>
                             {["graph", "cascade", "trace", "conntrack", "services", "overview"]
                                 .into_iter()
                                 .map(|v| view! { <option value=v>{v}</option> })
@@ -221,35 +229,18 @@ pub fn SharePanel() -> impl IntoView {
                         <textarea readonly rows="3" data-testid="embed-snippet" prop:value=snippet></textarea>
                     </label>
                     <button on:click=move |_| {
-                        let text = snippet();
+                        let text = snippet.get_untracked();
                         let _ = window().navigator().clipboard().write_text(&text);
                     }>"Copy snippet"</button>
                     <div class="exports">
                         "Export: "
-                        <button data-testid="export-svg" on:click=move |_| {
-                            if let Some((name, svg)) = current_svg(&state) {
-                                download(&name, "image/svg+xml", &svg);
-                            }
-                        }>"SVG"</button>
+                        <button data-testid="export-svg" on:click=move |_| download_export(ExportKind::Svg)>"SVG"</button>
                         <button data-testid="export-png" on:click=move |_| {
-                            if let Some((name, svg)) = current_svg(&state) {
-                                download_png(name.replace(".svg", ".png"), svg);
-                            }
+                            export(&state, ExportKind::Svg, |e| download_png(e.name.replace(".svg", ".png"), e.contents));
                         }>"PNG"</button>
-                        <button data-testid="export-mermaid" on:click=move |_| {
-                            if let Some((name, t)) = graph_text("mermaid") {
-                                download(&name, "text/plain", &t);
-                            }
-                        }>"Mermaid"</button>
-                        <button data-testid="export-dot" on:click=move |_| {
-                            if let Some((name, t)) = graph_text("dot") {
-                                download(&name, "text/vnd.graphviz", &t);
-                            }
-                        }>"DOT"</button>
-                        <button data-testid="export-markdown" on:click=move |_| {
-                            let md = state.analysis.with_untracked(|a| text::markdown("chainlens analysis", &a.kube));
-                            download("analysis.md", "text/markdown", &md);
-                        }>"Markdown"</button>
+                        <button data-testid="export-mermaid" on:click=move |_| download_export(ExportKind::Mermaid)>"Mermaid"</button>
+                        <button data-testid="export-dot" on:click=move |_| download_export(ExportKind::Dot)>"DOT"</button>
+                        <button data-testid="export-markdown" on:click=move |_| download_export(ExportKind::Markdown)>"Markdown"</button>
                     </div>
                 </div>
             </Show>
@@ -261,10 +252,22 @@ pub fn SharePanel() -> impl IntoView {
 #[component]
 pub fn Embed(view: View) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let open = move || {
-        let f = fragment(&state.share_state(), &Display::default());
-        format!("{}#{f}", base())
-    };
+    let open = asked(
+        move || {
+            state.generation.track();
+            Some((
+                Ask::Link {
+                    state: state.share_state(),
+                    embed: None,
+                },
+                None,
+            ))
+        },
+        |a| match a {
+            Answer::Text(f) => Some(format!("{}#{f}", base())),
+            _ => None,
+        },
+    );
     view! {
         <div class="embed" data-testid="embed" data-view=view.id()>
             {match view {
@@ -275,7 +278,7 @@ pub fn Embed(view: View) -> impl IntoView {
                 View::Services => view! { <ServicesTable/> }.into_any(),
                 _ => view! { <Overview/> }.into_any(),
             }}
-            <a class="open-in" href=open target="_blank" rel="noopener" data-testid="open-in-chainlens">
+            <a class="open-in" href=move || open.get().unwrap_or_default() target="_blank" rel="noopener" data-testid="open-in-chainlens">
                 "open in chainlens"
             </a>
         </div>

@@ -7,19 +7,22 @@ use crate::app::AppState;
 #[component]
 pub fn SummaryLine() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let summary = move || state.analysis.with(|a| a.summary.clone());
+    let summary = move || state.read.get();
     view! {
         <div class="summary" data-testid="summary" aria-live="polite">
             {move || {
-                let s = summary();
+                let Some(s) = summary() else {
+                    return view! { <span class="format">"reading…"</span> }.into_any();
+                };
                 let count_class = if s.errors > 0 { "count bad" } else { "count" };
+                let (chains, rules) = (s.chains(), s.rules());
                 view! {
                     <span class="format">{s.format}</span>
                     <span>{format!("{} tables", s.tables.len())}</span>
-                    <span>{format!("{} chains", s.chains())}</span>
-                    <span>{format!("{} rules", s.rules())}</span>
+                    <span>{format!("{chains} chains")}</span>
+                    <span>{format!("{rules} rules")}</span>
                     <span class=count_class>
-                        {format!("{} diagnostics", s.diagnostics)}
+                        {format!("{} diagnostics", s.diagnostics_total)}
                     </span>
                     <span class="per-table">
                         {s
@@ -40,6 +43,7 @@ pub fn SummaryLine() -> impl IntoView {
                             .collect_view()}
                     </span>
                 }
+                .into_any()
             }}
         </div>
     }

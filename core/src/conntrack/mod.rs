@@ -11,6 +11,7 @@
 
 mod analytic;
 mod flows;
+mod plan;
 mod samples;
 
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,9 @@ use crate::sim::{Entry, NodeFacts, Packet, Simulator, Snat, Verdict};
 
 pub use analytic::analytic;
 pub use flows::flows;
+pub use plan::{
+    FLOW_BUDGET, MAX_DURATION, MAX_RATE, Mode, PlanError, Planned, Request, parse_target,
+};
 pub use samples::{Fit, Sample, Samples, fit, parse_samples, pool_occupancy};
 
 /// Source ports one SNAT pool can use for clients on unprivileged ports (1024–65535, §4.5).
@@ -166,15 +170,23 @@ impl Gc {
 /// protocol), each with the share of flows the rules send there.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Pool {
-    /// The endpoint `ip:port`.
-    pub endpoint: String,
-    /// The address SNAT gives the flows (`node address` when masqueraded and not known).
-    pub snat: String,
+    pub endpoint: SocketAddr,
+    /// The address SNAT gives the flows; `None` for the node's address when masqueraded and
+    /// the node facts do not give it.
+    pub snat: Option<IpAddr>,
     pub share: f64,
     /// Ports available: 64,512 for clients on unprivileged ports.
     pub ceiling: u32,
     /// Whether the SNAT picks random ports even when the client's is free (`--random-fully`).
     pub random_fully: bool,
+}
+
+impl Pool {
+    /// The SNAT address as people read it.
+    pub fn snat_text(&self) -> String {
+        self.snat
+            .map_or_else(|| "node address".to_string(), |a| a.to_string())
+    }
 }
 
 /// The flows' destinations as the rules decide them.
@@ -186,6 +198,9 @@ pub struct Routing {
     pub unpooled: f64,
     /// Share of flows the rules drop or reject (they never enter the table).
     pub refused: f64,
+    /// Share of flows the simulator did not follow (past its limits; said in `assumptions`).
+    pub unexplored: f64,
+    /// What the walk assumed, as sentences.
     pub assumptions: Vec<String>,
 }
 
@@ -207,14 +222,26 @@ pub fn pools(
         pools: Vec::new(),
         unpooled: 0.0,
         refused: 0.0,
-        assumptions: sim.assumptions.clone(),
+        unexplored: sim.unexplored.iter().map(|u| u.probability).sum(),
+        assumptions: Vec::new(),
     };
+    let mut said = |text: String| {
+        if !routing.assumptions.contains(&text) {
+            routing.assumptions.push(text);
+        }
+    };
+    for a in &sim.assumptions {
+        said(a.to_string());
+    }
+    for u in &sim.unexplored {
+        said(u.to_string());
+    }
     for o in &sim.outcomes {
         for a in &o.assumptions {
-            if !routing.assumptions.contains(a) {
-                routing.assumptions.push(a.clone());
-            }
+            said(a.to_string());
         }
+    }
+    for o in &sim.outcomes {
         if o.verdict != Verdict::Accept {
             routing.refused += o.probability;
             continue;
@@ -224,16 +251,11 @@ pub fn pools(
             continue;
         };
         let address = match snat {
-            Snat::Masquerade if o.src.ip() == client => "node address".to_string(),
-            Snat::Masquerade => o.src.ip().to_string(),
-            Snat::To(to) => to.clone(),
+            Snat::Masquerade(to) => *to,
+            Snat::To(ip, _) => Some(*ip),
         };
-        let random_fully = o
-            .path
-            .iter()
-            .any(|s| s.action.starts_with("MASQUERADE") || s.action.starts_with("SNAT"))
-            && masquerade_random_fully(ruleset, o);
-        let endpoint = o.dst.to_string();
+        let random_fully = random_fully(o);
+        let endpoint = o.dst;
         match routing
             .pools
             .iter_mut()
@@ -253,14 +275,12 @@ pub fn pools(
 }
 
 /// Whether the SNAT rule the outcome passed has `--random-fully` (or `--random`).
-fn masquerade_random_fully(ruleset: &Ruleset, o: &crate::sim::Outcome) -> bool {
+fn random_fully(o: &crate::sim::Outcome<'_>) -> bool {
     o.path.iter().any(|step| {
-        let Some(n) = step.rule else { return false };
-        let rule = ruleset
-            .table(&step.table)
-            .and_then(|t| t.chain(&step.chain))
-            .and_then(|c| c.rules.get(n - 1));
-        match rule.and_then(|r| r.target.as_ref()).map(|t| &t.action) {
+        let Some(rule) = step.rule_in_model() else {
+            return false;
+        };
+        match rule.target.as_ref().map(|t| &t.action) {
             Some(crate::ext::targets::Action::Masquerade(p)) => p.random_fully || p.random,
             Some(crate::ext::targets::Action::Snat(n)) => n.random_fully || n.random,
             _ => false,

@@ -251,16 +251,20 @@ impl Fit {
 }
 
 /// Fits start and rate to the samples up to the highest one (grid search: rates in steps of
-/// 10/s, starts in steps of 0.25 s); the baseline is the first sample.
+/// 100/s then 5/s, starts in steps of at least 1 s then a quarter of that); the baseline is the
+/// first sample. The work is bounded whatever the samples: a fixed grid, scored on at most
+/// 500 of the rising samples.
 pub fn fit(samples: &[Sample], lifetime: f64) -> Option<Fit> {
     let peak = samples
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.count.total_cmp(&b.1.count))?
         .0;
-    let rising = &samples[..=peak];
-    let baseline = rising.first()?.count;
-    let (first, last) = (rising.first()?.t, rising[peak].t);
+    let all = &samples[..=peak];
+    let baseline = all.first()?.count;
+    let (first, last) = (all.first()?.t, all[peak].t);
+    let every = all.len().div_ceil(500).max(1);
+    let rising: Vec<&Sample> = all.iter().step_by(every).collect();
     let score = |start: f64, rate: f64| {
         let f = Fit {
             start,
@@ -276,31 +280,38 @@ pub fn fit(samples: &[Sample], lifetime: f64) -> Option<Fit> {
             ..f
         }
     };
-    // Coarse (100/s, 1 s), then fine (5/s, 0.25 s) around the best.
+    if !(first.is_finite() && last.is_finite() && lifetime.is_finite()) {
+        return None;
+    }
+    // Coarse (100/s over 100–50,000/s; starts in at most 200 steps, at least 1 s apart),
+    // then fine (5/s, a quarter of the coarse step) around the best: a fixed number of
+    // trials whatever the samples' times (a sample at 1e17 s, two samples 1e9 s apart).
     let mut best: Option<Fit> = None;
-    let grid = |rates: (f64, f64, f64), starts: (f64, f64, f64), best: &mut Option<Fit>| {
-        let mut rate = rates.0;
-        while rate <= rates.1 {
-            let mut start = starts.0;
-            while start <= starts.1 {
+    let grid = |rates: (f64, f64, u32), starts: (f64, f64, u32), best: &mut Option<Fit>| {
+        for i in 0..=rates.2 {
+            let rate = rates.0 + (rates.1 - rates.0) * f64::from(i) / f64::from(rates.2.max(1));
+            for j in 0..=starts.2 {
+                let start =
+                    starts.0 + (starts.1 - starts.0) * f64::from(j) / f64::from(starts.2.max(1));
                 let f = score(start, rate);
                 if best.is_none_or(|b| f.rms < b.rms) {
                     *best = Some(f);
                 }
-                start += starts.2;
             }
-            rate += rates.2;
         }
     };
+    let span = last - (first - lifetime);
+    let steps = span.clamp(1.0, 200.0) as u32;
+    let step = span / f64::from(steps.max(1));
     grid(
-        (100.0, 50_000.0, 100.0),
-        (first - lifetime, last, 1.0),
+        (100.0, 50_000.0, 499),
+        (first - lifetime, last, steps),
         &mut best,
     );
     let coarse = best?;
     grid(
-        ((coarse.rate - 100.0).max(5.0), coarse.rate + 100.0, 5.0),
-        (coarse.start - 1.0, coarse.start + 1.0, 0.25),
+        ((coarse.rate - 100.0).max(5.0), coarse.rate + 100.0, 40),
+        (coarse.start - step, coarse.start + step, 8),
         &mut best,
     );
     best

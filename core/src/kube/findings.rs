@@ -12,7 +12,7 @@ use crate::diag::Severity;
 use crate::ext::matches::Match;
 use crate::ext::targets::Action;
 use crate::model::{Origin, Rule, Ruleset, Table, TargetKind};
-use crate::sim::{Entry, NodeFacts, Packet, Simulator, Snat, Step, Verdict};
+use crate::sim::{Effect, Entry, Limits, NodeFacts, Packet, Simulator, Step, Verdict};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
@@ -47,9 +47,9 @@ const PROBE_NODE: [u8; 4] = [192, 0, 2, 1];
 
 pub fn findings(ruleset: &Ruleset, services: &[ServicePort], facts: &NodeFacts) -> Vec<Finding> {
     let mut out = Vec::new();
-    let simulator = Simulator::new(ruleset);
+    let simulator = Simulator::new(ruleset).with_limits(Limits::probe());
     for s in services {
-        external_masquerade(ruleset, &simulator, s, facts, &mut out);
+        external_masquerade(&simulator, s, facts, &mut out);
         endpoints(s, &mut out);
     }
     hairpin(services, &mut out);
@@ -63,15 +63,12 @@ pub fn findings(ruleset: &Ruleset, services: &[ServicePort], facts: &NodeFacts) 
 }
 
 /// The rule a simulator step names, as a reference into the paste.
-fn step_ref(ruleset: &Ruleset, step: &Step) -> Option<RuleRef> {
-    let table = ruleset.table(&step.table)?;
-    let chain = table.chain(&step.chain)?;
-    let n = step.rule?;
+fn step_ref(step: &Step<'_>) -> Option<RuleRef> {
     Some(RuleRef {
-        table: table.name.clone(),
-        chain: chain.name.clone(),
-        rule: n,
-        span: chain.rules.get(n - 1)?.span,
+        table: step.table.to_string(),
+        chain: step.chain.to_string(),
+        rule: step.rule?,
+        span: step.rule_in_model()?.span,
     })
 }
 
@@ -81,7 +78,6 @@ fn probe_target(text: &str) -> Option<SocketAddr> {
 }
 
 fn external_masquerade(
-    ruleset: &Ruleset,
     simulator: &Simulator<'_>,
     s: &ServicePort,
     facts: &NodeFacts,
@@ -105,7 +101,7 @@ fn external_masquerade(
     }
     let mut masqueraded = Vec::new();
     let mut rules: Vec<RuleRef> = Vec::new();
-    let mut endpoints: HashSet<String> = HashSet::new();
+    let mut endpoints: HashSet<SocketAddr> = HashSet::new();
     for (label, to, f) in &targets {
         let mut packet = Packet::new(
             IpAddr::from(PROBE_CLIENT),
@@ -119,10 +115,7 @@ fn external_masquerade(
         let masq: Vec<_> = sim
             .outcomes
             .iter()
-            .filter(|o| {
-                o.verdict == Verdict::Accept
-                    && matches!(o.snat, Some(Snat::Masquerade | Snat::To(_)))
-            })
+            .filter(|o| o.verdict == Verdict::Accept && o.masqueraded())
             .collect();
         let p: f64 = masq.iter().map(|o| o.probability).sum();
         if p <= 0.0 {
@@ -130,14 +123,15 @@ fn external_masquerade(
         }
         masqueraded.push(format!("{label}/{protocol}"));
         for o in &masq {
-            if let Some(d) = &o.dnat {
-                endpoints.insert(d.clone());
+            if let Some(d) = o.dnat {
+                endpoints.insert(d);
             }
             for step in &o.path {
-                let marks = step.action == "jump KUBE-MARK-MASQ"
-                    || step.action.starts_with("MASQUERADE")
-                    || step.action.starts_with("SNAT");
-                if let Some(r) = marks.then(|| step_ref(ruleset, step)).flatten()
+                let marks = matches!(
+                    step.effect,
+                    Effect::Jump("KUBE-MARK-MASQ") | Effect::Masquerade(_) | Effect::Snat(_)
+                );
+                if let Some(r) = marks.then(|| step_ref(step)).flatten()
                     && !rules.contains(&r)
                 {
                     rules.push(r);

@@ -262,3 +262,85 @@ pub enum TargetKind {
     Verdict,
     Extension,
 }
+
+impl Table {
+    /// The chains each rule of `chain` jumps or goes to, by position (chains the table does
+    /// not declare are left out).
+    pub fn jumps<'t>(
+        &'t self,
+        index: &'t ChainIndex<'_>,
+        chain: usize,
+    ) -> impl Iterator<Item = usize> + 't {
+        self.chains[chain].rules.iter().filter_map(|r| {
+            let t = r.target.as_ref()?;
+            matches!(t.action, Action::Chain)
+                .then(|| index.get(&t.name))
+                .flatten()
+        })
+    }
+
+    /// Groups of chains that jump to each other in a loop, each as chain positions in the
+    /// order the loop runs; the kernel refuses to load such a table (NETFILTER.md §1.5).
+    /// Iterative (Tarjan's strongly connected components), so chains nested 100,000 deep cost
+    /// no stack.
+    pub fn jump_loops(&self, index: &ChainIndex<'_>) -> Vec<Vec<usize>> {
+        let n = self.chains.len();
+        let edges: Vec<Vec<usize>> = (0..n).map(|c| self.jumps(index, c).collect()).collect();
+        const NONE: usize = usize::MAX;
+        let mut order = vec![NONE; n];
+        let mut low = vec![0; n];
+        let mut on_stack = vec![false; n];
+        let mut stack = Vec::new();
+        let mut next = 0;
+        let mut loops = Vec::new();
+        for root in 0..n {
+            if order[root] != NONE {
+                continue;
+            }
+            // (chain, index of the next edge to look at)
+            let mut work = vec![(root, 0usize)];
+            order[root] = next;
+            low[root] = next;
+            next += 1;
+            stack.push(root);
+            on_stack[root] = true;
+            while let Some(top) = work.last_mut() {
+                let v = top.0;
+                if let Some(&w) = edges[v].get(top.1) {
+                    top.1 += 1;
+                    if order[w] == NONE {
+                        order[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(order[w]);
+                    }
+                    continue;
+                }
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == order[v] {
+                    let mut group = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        group.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    let self_loop = edges[v].contains(&v);
+                    if group.len() > 1 || self_loop {
+                        group.reverse();
+                        loops.push(group);
+                    }
+                }
+            }
+        }
+        loops
+    }
+}

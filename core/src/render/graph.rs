@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{BUILTIN_CHAINS, Table, TargetKind};
 
@@ -16,7 +16,7 @@ const MARGIN: f64 = 16.0;
 const CHAR_WIDTH: f64 = 7.3;
 const NODE_PADDING: f64 = 24.0;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChainGraph {
     pub table: String,
     pub nodes: Vec<Node>,
@@ -25,7 +25,7 @@ pub struct ChainGraph {
     pub height: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Builtin,
@@ -47,7 +47,7 @@ impl NodeKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// The chain's name, or the group's label.
     pub chain: String,
@@ -63,7 +63,7 @@ pub struct Node {
 }
 
 /// All jumps (or gotos) from one chain to another, merged into one edge.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: usize,
     pub to: usize,

@@ -124,7 +124,7 @@ impl NodeFacts {
     /// from kube-proxy's `! -s POD_CIDR … -j KUBE-MARK-MASQ` rules, or Docker's
     /// `-s POD_CIDR ! -o BRIDGE -j MASQUERADE` (which also names the bridge). The node's own
     /// addresses are not in the rules.
-    pub fn infer(ruleset: &Ruleset) -> (NodeFacts, Vec<String>) {
+    pub fn infer(ruleset: &Ruleset) -> (NodeFacts, Vec<Inferred>) {
         let mut facts = NodeFacts::default();
         let mut said = Vec::new();
         let rules: Vec<&crate::model::Rule> = ruleset
@@ -155,31 +155,74 @@ impl NodeFacts {
             Some((src(r, false)?, out.value.0.clone()))
         });
         if let Some((cidr, iface)) = bridge {
-            said.push(format!(
-                "pod network {cidr} behind `{iface}`, from the MASQUERADE rule for it"
-            ));
             facts.pod_cidr = Some(cidr);
-            facts.pod_iface = iface;
+            facts.pod_iface = iface.clone();
+            said.push(Inferred::PodNetworkBehindBridge { cidr, iface });
         } else if let Some(cidr) = rules
             .iter()
             .filter(|r| target(r, "KUBE-MARK-MASQ"))
             .find_map(|r| src(r, true))
         {
-            said.push(format!(
-                "pod network {cidr}, from kube-proxy's masquerade rules (its cluster CIDR)"
-            ));
             facts.pod_cidr = Some(cidr);
+            said.push(Inferred::PodNetworkFromKubeProxy(cidr));
         } else if let Some(cidr) = masq_agent_exception(ruleset) {
-            said.push(format!(
-                "pod network {cidr}, from the masquerade agent's exception for it"
-            ));
             facts.pod_cidr = Some(cidr);
+            said.push(Inferred::PodNetworkFromMasqAgent(cidr));
         }
         if facts.pod_cidr.is_none() {
-            said.push("pod network unknown: traffic to it is treated like any other".into());
+            said.push(Inferred::PodNetworkUnknown);
         }
-        said.push(format!("external interface `{}`; the node's own addresses are unknown unless given (only loopback is local)", facts.external_iface));
+        said.push(Inferred::ExternalInterface(facts.external_iface.clone()));
+        said.push(Inferred::NodeAddressesUnknown);
         (facts, said)
+    }
+}
+
+/// What [`NodeFacts::infer`] read off the rules, or could not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum Inferred {
+    /// `-s CIDR ! -o BRIDGE -j MASQUERADE`.
+    PodNetworkBehindBridge {
+        cidr: Cidr,
+        iface: String,
+    },
+    /// kube-proxy's `! -s CLUSTER_CIDR … -j KUBE-MARK-MASQ`.
+    PodNetworkFromKubeProxy(Cidr),
+    /// ip-masq-agent's `-d CIDR -j RETURN` before its MASQUERADE.
+    PodNetworkFromMasqAgent(Cidr),
+    PodNetworkUnknown,
+    /// The interface taken for traffic from outside.
+    ExternalInterface(String),
+    /// The node's own addresses are not in the rules (only loopback is local unless given).
+    NodeAddressesUnknown,
+}
+
+impl std::fmt::Display for Inferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inferred::PodNetworkBehindBridge { cidr, iface } => write!(
+                f,
+                "pod network {cidr} behind `{iface}`, from the MASQUERADE rule for it"
+            ),
+            Inferred::PodNetworkFromKubeProxy(cidr) => write!(
+                f,
+                "pod network {cidr}, from kube-proxy's masquerade rules (its cluster CIDR)"
+            ),
+            Inferred::PodNetworkFromMasqAgent(cidr) => write!(
+                f,
+                "pod network {cidr}, from the masquerade agent's exception for it"
+            ),
+            Inferred::PodNetworkUnknown => write!(
+                f,
+                "pod network unknown: traffic to it is treated like any other"
+            ),
+            Inferred::ExternalInterface(iface) => write!(f, "external interface `{iface}`"),
+            Inferred::NodeAddressesUnknown => write!(
+                f,
+                "the node's own addresses are unknown unless given (only loopback is local)"
+            ),
+        }
     }
 }
 
