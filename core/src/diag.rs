@@ -86,13 +86,35 @@ impl Diagnostic {
             at.column
         );
         if !source.is_empty() {
-            let shown: String = line_text.chars().map(printable).collect();
-            let _ = writeln!(out, "{pad} |\n{gutter} | {shown}");
+            // A long line is shown around the span, so a 1 MB line prints as one screen line.
+            let width = line_text.chars().count();
+            let (from, cut_left) = if width > SHOWN_LINE && caret_start > SHOWN_LINE / 2 {
+                (caret_start - SHOWN_LINE / 2, true)
+            } else {
+                (0, false)
+            };
+            let shown: String = line_text
+                .chars()
+                .skip(from)
+                .take(SHOWN_LINE)
+                .map(printable)
+                .collect();
+            let cut_right = width > from + SHOWN_LINE;
+            let (left, right) = (
+                if cut_left { "…" } else { "" },
+                if cut_right { "…" } else { "" },
+            );
+            let _ = writeln!(out, "{pad} |\n{gutter} | {left}{shown}{right}");
             let _ = writeln!(
                 out,
-                "{pad} | {}{}",
-                " ".repeat(caret_start),
-                "^".repeat(caret_len)
+                "{pad} | {}{}{}",
+                if cut_left { " " } else { "" },
+                " ".repeat(caret_start - from),
+                "^".repeat(
+                    caret_len
+                        .min(SHOWN_LINE.saturating_sub(caret_start - from))
+                        .max(1)
+                )
             );
         }
         if let Some(help) = &self.help {
@@ -101,6 +123,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// How much of a source line a rendered diagnostic shows.
+const SHOWN_LINE: usize = 160;
 
 /// Control characters would garble a terminal; show them as the replacement character.
 fn printable(c: char) -> char {

@@ -10,6 +10,7 @@ pub mod ext;
 pub mod kube;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod print;
 pub mod render;
 pub mod rng;

@@ -2,7 +2,6 @@
 //! core and packed as a view-model.
 
 use std::cell::RefCell;
-use std::net::IpAddr;
 use std::rc::Rc;
 
 use chainlens_core::conntrack::Request;
@@ -19,10 +18,7 @@ use super::{Answer, Ask, DIAGNOSTICS_SHOWN, Envelope, ExportKind, FINDINGS_SHOWN
 use crate::analysis::{Analysis, FOLD_ABOVE};
 use crate::views;
 
-/// A client outside the cluster, in documentation space.
-const OUTSIDE: &str = "203.0.113.77";
-/// The node's address when the facts do not give one (documentation space).
-const NODE: &str = "192.0.2.1";
+use chainlens_core::kube::presets::OUTSIDE;
 
 /// Starts answering: every message is one question; the answer goes back tagged with its id.
 pub fn serve() {
@@ -291,85 +287,10 @@ impl Session {
         self.understand_once();
         let a = self.analysis.as_ref()?;
         let s = a.kube.services.iter().find(|s| s.name == name)?;
-        let proto = s.protocol.map_or("tcp".to_string(), |p| p.to_string());
-        let pod = a
-            .facts
-            .pod_cidr
-            .map_or("10.244.0.99".to_string(), |c| match c.addr {
-                IpAddr::V4(v4) => {
-                    let o = v4.octets();
-                    format!("{}.{}.{}.{}", o[0], o[1], o[2], o[3].wrapping_add(99))
-                }
-                ip => ip.to_string(),
-            });
-        let node = a
-            .facts
-            .local_ips
-            .first()
-            .map_or(NODE.to_string(), IpAddr::to_string);
-        let base = |from: &str, src: &str, addr: &str| {
-            let (ip, port) = addr.rsplit_once(':')?;
-            Some(TraceQuery {
-                from: from.into(),
-                src: src.into(),
-                dst: ip.trim_matches(['[', ']']).to_string(),
-                proto: proto.clone(),
-                dport: port.to_string(),
-                which: "first".into(),
-                ..TraceQuery::default()
-            })
-        };
-        let mut presets: Vec<(String, TraceQuery)> = Vec::new();
-        if let Some(c) = &s.cluster_ip {
-            presets
-                .extend(base("pod", &pod, c).map(|f| (format!("from a pod → cluster IP {c}"), f)));
-            presets.extend(
-                base("outside", OUTSIDE, c).map(|f| (format!("from outside → cluster IP {c}"), f)),
-            );
-            // From a process on the node itself: its own address as source.
-            presets.extend(base("local", &node, c).map(|mut f| {
-                f.local_ips = node.clone();
-                (format!("from the node → cluster IP {c}"), f)
-            }));
-        }
-        for e in &s.external_ips {
-            presets.extend(
-                base("outside", OUTSIDE, e).map(|f| (format!("from outside → external IP {e}"), f)),
-            );
-        }
-        for e in &s.load_balancer_ips {
-            presets.extend(
-                base("outside", OUTSIDE, e)
-                    .map(|f| (format!("from outside → load balancer {e}"), f)),
-            );
-        }
-        if let Some(p) = s.node_port {
-            presets.push((
-                format!("from outside → node port {p} (node {NODE})"),
-                TraceQuery {
-                    from: "outside".into(),
-                    src: OUTSIDE.into(),
-                    dst: NODE.into(),
-                    proto: proto.clone(),
-                    dport: p.to_string(),
-                    local_ips: NODE.into(),
-                    which: "first".into(),
-                    ..TraceQuery::default()
-                },
-            ));
-        }
-        let targets = s
-            .external_ips
-            .iter()
-            .chain(&s.load_balancer_ips)
-            .chain(&s.cluster_ip)
-            .filter(|a| a.parse::<std::net::SocketAddr>().is_ok())
-            .map(|a| format!("{a}/{proto}"))
-            .collect();
         Some(views::ServiceDetail {
             name: s.name.clone(),
-            presets,
-            targets,
+            presets: kube::presets(s, &a.facts),
+            targets: kube::targets(s),
         })
     }
 

@@ -14,6 +14,7 @@ mod decode;
 mod diff;
 mod explain;
 mod findings;
+pub mod presets;
 
 use serde::Serialize;
 
@@ -27,6 +28,7 @@ pub use decode::decode;
 pub use diff::{Diff, ServiceChange, diff};
 pub use explain::{explain_chain, explain_rule};
 pub use findings::{Finding, findings};
+pub use presets::{presets, targets};
 
 /// One Service port as kube-proxy programs it ("namespace/name:port").
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -48,12 +48,12 @@ impl ChainHeader {
         let words: Vec<&str> = inside.split_whitespace().collect();
         let (policy, counters) = match words.as_slice() {
             ["policy", p] if crate::model::is_policy(p) => (Some(p.to_string()), None),
+            // Counters too large to be real are left out; the chain is still read.
             ["policy", p, packets, "packets,", bytes, "bytes"] if crate::model::is_policy(p) => (
                 Some(p.to_string()),
-                Some(Counters {
-                    packets: counter(packets)?,
-                    bytes: counter(bytes)?,
-                }),
+                counter(packets)
+                    .zip(counter(bytes))
+                    .map(|(packets, bytes)| Counters { packets, bytes }),
             ),
             [_, "references" | "reference"] | [_, "references", ..] => (None, None),
             _ => return None,
@@ -70,14 +70,20 @@ impl ChainHeader {
 
 /// A counter as `-L -v` prints it: exact, or rounded with a `K`/`M`/`G`/`T` suffix.
 pub fn counter(text: &str) -> Option<u64> {
-    let (digits, mult) = match text.chars().last()? {
-        'K' => (&text[..text.len() - 1], 1_000),
-        'M' => (&text[..text.len() - 1], 1_000_000),
-        'G' => (&text[..text.len() - 1], 1_000_000_000),
-        'T' => (&text[..text.len() - 1], 1_000_000_000_000),
-        _ => (text, 1),
+    let mult = match text.as_bytes().last()? {
+        b'K' => 1_000,
+        b'M' => 1_000_000,
+        b'G' => 1_000_000_000,
+        b'T' => 1_000_000_000_000,
+        _ => 1,
     };
-    digits.parse::<u64>().ok().map(|n| n * mult)
+    let digits = if mult == 1 {
+        text
+    } else {
+        text.get(..text.len() - 1)?
+    };
+    // A counter too large for 64 bits is not one iptables printed.
+    digits.parse::<u64>().ok()?.checked_mul(mult)
 }
 
 /// Reads one rule row. `line` is the row's text starting at byte `base` of the paste.
@@ -98,10 +104,25 @@ pub fn row(
     if columns.num {
         take(&mut i)?.1.parse::<usize>().ok()?;
     }
+    let mut bad_counters = None;
     let counters = if columns.verbose {
-        let packets = counter(take(&mut i)?.1)?;
-        let bytes = counter(take(&mut i)?.1)?;
-        Some(Counters { packets, bytes })
+        let (packets, bytes) = (take(&mut i)?.1, take(&mut i)?.1);
+        let digits = |t: &str| {
+            t.bytes()
+                .all(|b| b.is_ascii_digit() || b"KMGT".contains(&b))
+        };
+        if !digits(packets) || !digits(bytes) {
+            return None;
+        }
+        match (counter(packets), counter(bytes)) {
+            (Some(packets), Some(bytes)) => Some(Counters { packets, bytes }),
+            _ => {
+                bad_counters = Some(format!(
+                    "counters `{packets} {bytes}` are too large to be real and were left out"
+                ));
+                None
+            }
+        }
     } else {
         None
     };
@@ -124,7 +145,10 @@ pub fn row(
         return None;
     }
     let mut header = Header::default();
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(message) = bad_counters {
+        diagnostics.push(Diagnostic::warning("listing-counters", span, message));
+    }
     let (neg, p) = bang(prot);
     match Protocol::parse(p) {
         Ok(Protocol(0)) if !neg => {}
@@ -157,8 +181,12 @@ pub fn row(
                     );
                     a
                 }
-                // Not an address nor a name: this is not a listing row.
-                Err(_) => return None,
+                // The columns before it made this a row: keep it, with what was read, as a
+                // rule that may or may not match.
+                Err(e) => {
+                    problems.push(format!("`{text}` is not an address ({e})"));
+                    continue;
+                }
             }),
         };
         if let Some(a) = address {
@@ -282,14 +310,20 @@ fn extras(
     problems: &mut Vec<String>,
 ) {
     {
-        // Comments first: `/* … */` may hold any text, spaces included.
+        // Comments first: `/* … */` may hold any text, spaces included (or nothing).
         let mut rest = text.to_string();
-        while let (Some(open), Some(close)) = (rest.find("/* "), rest.find(" */")) {
-            if close < open {
+        while let Some(open) = rest.find("/*") {
+            let Some(close) = rest.get(open + 2..).and_then(|r| r.find("*/")) else {
                 break;
-            }
-            matches.push(Match::Comment(rest[open + 3..close].to_string()));
-            rest = format!("{} {}", &rest[..open], &rest[close + 3..]);
+            };
+            let close = open + 2 + close;
+            let comment = rest.get(open + 2..close).unwrap_or("").trim().to_string();
+            matches.push(Match::Comment(comment));
+            rest = format!(
+                "{} {}",
+                rest.get(..open).unwrap_or(""),
+                rest.get(close + 2..).unwrap_or("")
+            );
         }
         let owned: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
         let words: Vec<&str> = owned.iter().map(String::as_str).collect();
@@ -607,10 +641,8 @@ fn extras(
             if let Err(e) = result {
                 problems.push(e);
                 // Keep the rest as written, so nothing is silently lost.
-                let kept: Vec<String> = words[i.saturating_sub(1)..]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+                let from = i.saturating_sub(1).min(words.len());
+                let kept: Vec<String> = words[from..].iter().map(|s| s.to_string()).collect();
                 matches.push(Match::Unknown {
                     module: crate::ext::matches::LISTING_TEXT.into(),
                     args: kept,

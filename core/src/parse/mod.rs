@@ -103,6 +103,9 @@ pub fn parse(text: &str) -> Parsed {
         offset += raw.len();
     }
     let mut parsed = paste.finish();
+    if binary.is_none() {
+        parsed.diagnostics.extend(stray_controls(text));
+    }
     if let Some((bad, total)) = binary {
         parsed.diagnostics.insert(
             0,
@@ -468,13 +471,9 @@ fn binary_share(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let total = bytes.iter().filter(|&&b| (b as i8) >= -0x40).count();
     let mut bad = 0;
-    let mut nul = false;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            0 => {
-                nul = true;
-                bad += 1;
-            }
+            0 => bad += 1,
             b'\t' | b'\n' | b'\r' => {}
             0x01..=0x1f | 0x7f => bad += 1,
             0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => bad += 1,
@@ -482,5 +481,43 @@ fn binary_share(text: &str) -> Option<(usize, usize)> {
             _ => {}
         }
     }
-    (bad > 0 && (nul || bad * 20 > total)).then_some((bad, total))
+    // A NUL near the start is a binary file's mark; one further in is a stray byte in a text.
+    let early_nul = bytes.iter().take(512).any(|&b| b == 0);
+    (bad > 0 && (early_nul && bad * 100 > total || bad * 20 > total)).then_some((bad, total))
+}
+
+/// Control characters in a text that is not binary: each is said where it is (the first few),
+/// so a stray byte is found, and the rest of the paste is read as usual.
+fn stray_controls(text: &str) -> Vec<Diagnostic> {
+    const SAID: usize = 20;
+    let strays: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|(_, c)| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || *c == '\u{fffd}')
+        .collect();
+    let mut out: Vec<Diagnostic> = strays
+        .iter()
+        .take(SAID)
+        .map(|&(at, c)| {
+            let what = if c == '\u{fffd}' {
+                "a byte that is not UTF-8 (shown as U+FFFD)".to_string()
+            } else {
+                format!("the control character U+{:04X}", c as u32)
+            };
+            Diagnostic::warning(
+                "control-character",
+                Span::new(at, at + c.len_utf8()),
+                format!("{what} in the text"),
+            )
+            .with_help("it was probably not in what the command printed; the line is read as it is")
+        })
+        .collect();
+    if strays.len() > SAID {
+        let (at, _) = strays[SAID];
+        out.push(Diagnostic::info(
+            "control-character",
+            Span::new(at, at),
+            format!("{} more control characters not listed", strays.len() - SAID),
+        ));
+    }
+    out
 }

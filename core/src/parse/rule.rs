@@ -246,11 +246,17 @@ impl<'a> Reader<'a, '_> {
                 return;
             };
             let v6 = self.v6;
-            let result = self
-                .rule
-                .target
-                .as_mut()
-                .map_or(Ok(()), |t| t.action.apply(opt, neg, &args, v6));
+            let twice = static_name(opt).is_some_and(|o| self.target_claim.seen.contains(&o));
+            let result = if twice {
+                Err(format!(
+                    "`{opt}` is given twice for one target: iptables refuses that"
+                ))
+            } else {
+                self.rule
+                    .target
+                    .as_mut()
+                    .map_or(Ok(()), |t| t.action.apply(opt, neg, &args, v6))
+            };
             self.target_claim.failed |= result.is_err();
             self.record(result, Span::new(word.span.start, end));
             let consumed = self.consumed();
@@ -272,7 +278,15 @@ impl<'a> Reader<'a, '_> {
             let Some((args, end)) = self.args(word, inline, arity) else {
                 return;
             };
-            let result = self.rule.matches[m].apply(opt, neg, &args);
+            let twice = static_name(opt).is_some_and(|o| self.owners[m].seen.contains(&o));
+            let result = if twice {
+                Err(format!(
+                    "`{opt}` is given twice for one `-m {}`: iptables refuses that",
+                    self.rule.matches[m].module()
+                ))
+            } else {
+                self.rule.matches[m].apply(opt, neg, &args)
+            };
             self.owners[m].failed |= result.is_err();
             self.record(result, Span::new(word.span.start, end));
             if opt == "--comment" {

@@ -6,18 +6,39 @@ use std::fmt::Write as _;
 use super::graph::{ChainGraph, NodeKind};
 use crate::kube::{Analysis, Cascade, Policy};
 
+/// A label for Mermaid: quotes, angle brackets, `%` and braces (which would start a
+/// `%%{init}%%` directive anywhere in the text) as Mermaid's `#…;` entities; line breaks and
+/// control characters as spaces.
+fn mermaid_label(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '%' => out.push_str("#37;"),
+            '{' => out.push_str("#123;"),
+            '}' => out.push_str("#125;"),
+            '#' => out.push_str("#35;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Mermaid flowchart: nodes `n0["KUBE-SERVICES"]`, edges labelled with the jumping rules.
-/// Quotes and angle brackets in labels are written as Mermaid entities.
+/// User text is written with [`mermaid_label`]'s entities, so no name can end a label or
+/// start a directive.
 pub fn mermaid(graph: &ChainGraph) -> String {
-    let label = |s: &str| {
-        s.replace('"', "#quot;")
-            .replace('<', "#lt;")
-            .replace('>', "#gt;")
-    };
-    let mut out = format!(
-        "flowchart LR\n  %% chain graph of the {} table\n",
-        label(&graph.table)
-    );
+    let label = mermaid_label;
+    // A comment cannot hold entities: keep only what cannot start anything.
+    let plain: String = graph
+        .table
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let mut out = format!("flowchart LR\n  %% chain graph of the {plain} table\n");
     for (i, n) in graph.nodes.iter().enumerate() {
         let _ = match n.kind {
             NodeKind::Builtin => writeln!(out, "  n{i}([\"{}\"])", label(&n.chain)),
@@ -49,7 +70,13 @@ pub fn mermaid(graph: &ChainGraph) -> String {
 
 /// Graphviz DOT, left to right.
 pub fn dot(graph: &ChainGraph) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let quote = |s: &str| {
+        let clean: String = s
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        format!("\"{}\"", clean.replace('\\', "\\\\").replace('"', "\\\""))
+    };
     let mut out = format!(
         "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
         quote(&graph.table)
@@ -78,9 +105,26 @@ pub fn dot(graph: &ChainGraph) -> String {
     out
 }
 
-/// Markdown cells hold user text: pipes and line breaks would break the table.
+/// User text in Markdown, as text: HTML is written as entities (so `<img onerror=…>` is
+/// shown, never run), Markdown's own marks are backslash-escaped (no links, images or
+/// emphasis from a chain name), and line breaks and control characters become spaces, so a
+/// table cell stays one cell.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The analysis as Markdown: Services, their cascades, findings.
@@ -109,7 +153,7 @@ pub fn markdown(title: &str, analysis: &Analysis) -> String {
                     .rules
                     .iter()
                     .take(10)
-                    .map(|r| format!("`{} {} #{}`", r.table, cell(&r.chain), r.rule))
+                    .map(|r| format!("{} {} \\#{}", cell(&r.table), cell(&r.chain), r.rule))
                     .collect();
                 let _ = writeln!(out, "  - Rules: {}", rules.join(", "));
             }
@@ -171,6 +215,33 @@ pub fn markdown(title: &str, analysis: &Analysis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_carries_html_and_markdown_as_text() {
+        let hostile = "<img src=x onerror=alert(1)>[x](javascript:y) | *b* `c`";
+        let shown = cell(hostile);
+        assert_eq!(
+            shown,
+            "&lt;img src=x onerror=alert\\(1\\)&gt;\\[x\\]\\(javascript:y\\) \\| \\*b\\* \\`c\\`"
+        );
+        let md = markdown(
+            hostile,
+            &Analysis {
+                services: Vec::new(),
+                findings: Vec::new(),
+            },
+        );
+        assert!(!md.contains('<') && !md.contains("](javascript"), "{md}");
+    }
+
+    #[test]
+    fn mermaid_labels_cannot_start_a_directive() {
+        let dump = "*%%{init}%%\n:INPUT ACCEPT [0:0]\n:%%{init}%% - [0:0]\n-A INPUT -j %%{init}%%\nCOMMIT\n";
+        let parsed = crate::parse(dump);
+        let m = mermaid(&ChainGraph::of(&parsed.ruleset.tables[0]));
+        assert!(m.contains("#37;#37;#123;init#125;"), "{m}");
+        assert!(!m.contains("%%{"), "{m}");
+    }
 
     #[test]
     fn labels_cannot_break_out() {

@@ -56,3 +56,4 @@ pub fn snapshot(name: &str, text: &str, what: &str) {
         "{what} changed ({name}); if intended, run with UPDATE_SNAPSHOTS=1 and commit"
     );
 }
+pub mod corpus;
