@@ -11,10 +11,10 @@ use chainlens_core::pipeline;
 fn check_exports(name: &str, run: &pipeline::Run) {
     for (export, body) in &run.exports {
         let what = format!("{name}: {export}");
-        if export.ends_with(".svg") {
-            if let Err(e) = roxmltree::Document::parse(body) {
-                panic!("{what} is not well-formed XML: {e}");
-            }
+        if export.ends_with(".svg")
+            && let Err(e) = roxmltree::Document::parse(body)
+        {
+            panic!("{what} is not well-formed XML: {e}");
         }
         if export.ends_with(".md") {
             // The Markdown writer writes no HTML of its own: any `<` came from the paste.
