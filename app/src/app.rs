@@ -230,7 +230,13 @@ pub fn App() -> impl IntoView {
         wanted.update_value(|g| *g += 1);
         state.busy.set(true);
         if !in_flight.get_value() {
-            analyse(state, wanted, in_flight);
+            in_flight.set_value(true);
+            // In a task of its own: handing 16 MB to the worker is one more long step after
+            // the paste event's own (reading the clipboard into the page).
+            set_timeout(
+                move || analyse(state, wanted, in_flight),
+                std::time::Duration::ZERO,
+            );
         }
     });
     if let Some(view) = display.embed.as_deref().and_then(View::from_id) {

@@ -67,6 +67,13 @@ impl ChainlensBench {
     }
 }
 
+/// A test hook: asks the analysis worker to panic, as a bug would make it; the e2e suite
+/// checks that the page says so, drops what it showed, and works on with a new worker.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = chainlensCrashWorker)]
+pub fn chainlens_crash_worker() {
+    worker::client::ask(worker::Ask::Crash, None, |_| {});
+}
+
 fn main() {
     if web_sys::window().is_some() {
         console_error_panic_hook::set_once();

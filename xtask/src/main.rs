@@ -20,7 +20,8 @@ commands:
   test                            everything CI runs: fmt, clippy, tests, wasm32 check, bundle, e2e
   bundle                          build the release bundle into dist/ and report its size
   bench                           parse benchmarks: native, iptables-xml, and in the browser
-  kernel                          the simulator against the real kernel (root; network namespaces)";
+  kernel                          the simulator against the real kernel (root; network namespaces)
+  dump SERVICES [ENDPOINTS]       print a kube-proxy-shaped iptables-save dump (3 endpoints by default)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +41,16 @@ fn main() -> ExitCode {
             Err(why) => Err(format!("cannot run here: {why}")),
         }),
         Some("bundle") => setup::web_tools().and_then(|()| bundle::build().map(|_| ())),
+        Some("dump") => {
+            let num = |i: usize, default: usize| {
+                args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+            };
+            let text = dumps::kube_proxy_dump(num(1, 1000), num(2, 3));
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the dump: {e}"))
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -644,6 +644,40 @@ fn check_chains(table: &Table, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
+    // The kernel refuses a table whose chains jump to each other in a loop (ELOOP at load).
+    for group in table.jump_loops(&index) {
+        let names: Vec<&str> = group
+            .iter()
+            .map(|&c| table.chains[c].name.as_str())
+            .collect();
+        let first = group[0];
+        let next = group.get(1).copied().unwrap_or(first);
+        let at = table.chains[first]
+            .rules
+            .iter()
+            .find(|r| {
+                r.target
+                    .as_ref()
+                    .is_some_and(|t| index.get(&t.name) == Some(next))
+            })
+            .map_or(table.chains[first].declared.unwrap_or_default(), |r| r.span);
+        let mut shown: Vec<String> = names.iter().take(6).map(|n| format!("`{n}`")).collect();
+        if names.len() > 6 {
+            shown.push(format!("{} more", names.len() - 6));
+        }
+        diagnostics.push(
+            Diagnostic::error(
+                "jump-loop",
+                at,
+                format!(
+                    "chains {} jump to each other in a loop: the kernel refuses to load this `{}` table",
+                    shown.join(", "),
+                    table.name
+                ),
+            )
+            .with_help("iptables-restore fails on it (Too many levels of links); a trace stops where the loop starts"),
+        );
+    }
     for (name, span, uses) in missing {
         let times = if uses == 1 {
             "once".to_string()
@@ -799,6 +833,31 @@ mod tests {
             })
         );
         assert!(s_v.diagnostics.is_empty(), "{:?}", s_v.diagnostics);
+    }
+
+    #[test]
+    fn jump_loops_are_errors_and_deep_chains_are_not() {
+        let looped = crate::parse(
+            "*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -g A\nCOMMIT\n",
+        );
+        let loops: Vec<_> = looped
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "jump-loop")
+            .collect();
+        assert_eq!(loops.len(), 1, "{:?}", looped.diagnostics);
+        assert!(loops[0].message.contains("`A`") && loops[0].message.contains("`B`"));
+        let mut deep = String::from("*filter\n:INPUT ACCEPT [0:0]\n");
+        for i in 0..200 {
+            deep.push_str(&format!(":C{i} - [0:0]\n"));
+        }
+        deep.push_str("-A INPUT -j C0\n");
+        for i in 0..199 {
+            deep.push_str(&format!("-A C{i} -j C{}\n", i + 1));
+        }
+        deep.push_str("COMMIT\n");
+        let parsed = crate::parse(&deep);
+        assert!(parsed.diagnostics.iter().all(|d| d.code != "jump-loop"));
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Default for Limits {
             branches: 16_384,
             outcomes: 20_000,
             steps: 1_000_000,
-            evaluations: 2_000_000,
+            evaluations: 1_000_000,
             merge: true,
         }
     }
@@ -161,7 +161,41 @@ impl<'r> Simulator<'r> {
         let mut unexplored = opening.unexplored;
         let mut evaluations = opening.evaluations;
         let mut max_depth = opening.max_depth;
+        // One budget for the whole trace: the later packets' walks share what the first left.
+        let mut left = Limits {
+            evaluations: self.limits.evaluations.saturating_sub(opening.evaluations),
+            ..self.limits
+        };
         for o in opening.outcomes {
+            if o.verdict == Verdict::Accept
+                && (left.evaluations == 0 || left.outcomes == 0 || left.steps == 0)
+            {
+                let why = if left.evaluations == 0 {
+                    Cutoff::Evaluations {
+                        at_most: self.limits.evaluations,
+                    }
+                } else if left.outcomes == 0 {
+                    Cutoff::Outcomes {
+                        at_most: self.limits.outcomes,
+                    }
+                } else {
+                    Cutoff::Steps {
+                        at_most: self.limits.steps,
+                    }
+                };
+                match unexplored.iter_mut().find(|u| u.why == why) {
+                    Some(u) => {
+                        u.probability += o.probability;
+                        u.branches = u.branches.saturating_add(o.paths);
+                    }
+                    None => unexplored.push(Unexplored {
+                        probability: o.probability,
+                        branches: o.paths,
+                        why,
+                    }),
+                }
+                continue;
+            }
             if o.verdict != Verdict::Accept {
                 let mut assumptions = o.assumptions;
                 assumptions.push(Assumption::NoConnection);
@@ -216,7 +250,12 @@ impl<'r> Simulator<'r> {
             };
             let known: Vec<(Undecidable<'r>, bool)> =
                 o.answers().map(|(t, v)| (t.clone(), v)).collect();
-            let later = self.walk(&packet, facts, known);
+            let later = self.walk(&packet, facts, known, left);
+            left.evaluations = left.evaluations.saturating_sub(later.evaluations);
+            left.outcomes = left.outcomes.saturating_sub(later.outcomes.len());
+            left.steps = left
+                .steps
+                .saturating_sub(later.outcomes.iter().map(|o| o.path.len()).sum());
             evaluations += later.evaluations;
             max_depth = max_depth.max(later.max_depth);
             for mut u in later.unexplored {
@@ -247,7 +286,7 @@ impl<'r> Simulator<'r> {
 
     /// Walks one packet, as its `conn` says (the first of a connection by default).
     pub fn run(&self, packet: &Packet, facts: &NodeFacts) -> Simulation<'r> {
-        self.walk(packet, facts, Vec::new())
+        self.walk(packet, facts, Vec::new(), self.limits)
     }
 
     fn walk(
@@ -255,12 +294,13 @@ impl<'r> Simulator<'r> {
         packet: &Packet,
         facts: &NodeFacts,
         known: Vec<(Undecidable<'r>, bool)>,
+        limits: Limits,
     ) -> Simulation<'r> {
         let mut w = Walk {
             sim: self,
             packet,
             facts,
-            limits: self.limits,
+            limits,
             in_iface: packet
                 .in_iface
                 .clone()
@@ -310,7 +350,7 @@ impl<'r> Simulator<'r> {
         }
         w.run(start);
         let mut outcomes = std::mem::take(&mut w.done);
-        if self.limits.merge {
+        if limits.merge {
             outcomes = merge_outcomes(outcomes);
         }
         outcomes.sort_by(|a, b| {
