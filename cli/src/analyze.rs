@@ -161,7 +161,13 @@ fn print_service(s: &ServicePort) {
         reach.push(format!("load balancer {}", s.load_balancer_ips.join(", ")));
     }
     if let Some(p) = s.external_traffic_policy {
-        reach.push(format!("externalTrafficPolicy {p:?}"));
+        reach.push(format!(
+            "externalTrafficPolicy {}",
+            match p {
+                chainlens_core::kube::Policy::Local => "Local",
+                chainlens_core::kube::Policy::Cluster => "Cluster",
+            }
+        ));
     }
     if let Some(a) = s.affinity_seconds {
         reach.push(format!("affinity {a} s"));

@@ -37,6 +37,7 @@ pub fn read(words: &[Token<'_>], v6: bool, diagnostics: &mut Vec<Diagnostic>) ->
         owners: Vec::new(),
         target_claim: Claim::default(),
         option_start: 0,
+        header_seen: Vec::new(),
         diagnostics,
     };
     reader.run();
@@ -54,6 +55,8 @@ struct Reader<'a, 'd> {
     target_claim: Claim,
     /// Index of the first word of the option being read (its `!`, if any).
     option_start: usize,
+    /// The header options given so far (`s d i o p f`): iptables takes each once.
+    header_seen: Vec<char>,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -100,6 +103,32 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn option(&mut self, word: &Token<'_>, opt: &str, inline: Option<&'a str>, neg: bool) {
+        let header = match opt {
+            "-s" | "--source" | "--src" => Some('s'),
+            "-d" | "--destination" | "--dst" => Some('d'),
+            "-i" | "--in-interface" => Some('i'),
+            "-o" | "--out-interface" => Some('o'),
+            "-p" | "--protocol" => Some('p'),
+            "-f" | "--fragment" => Some('f'),
+            _ => None,
+        };
+        if let Some(flag) = header {
+            if self.header_seen.contains(&flag) {
+                self.error(
+                    word.span,
+                    format!(
+                        "`-{flag}` is given twice: iptables refuses that (multiple -{flag} flags)"
+                    ),
+                    "give each of -s, -d, -i, -o, -p and -f at most once",
+                );
+                if flag != 'f' {
+                    let _ = self.value(word, inline, neg);
+                }
+                self.rule.complete = false;
+                return;
+            }
+            self.header_seen.push(flag);
+        }
         match opt {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
                 let Some((mut neg, value, span)) = self.value(word, inline, neg) else {
