@@ -174,7 +174,7 @@ pub fn markdown(title: &str, analysis: &Analysis) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&s.name),
                 s.protocol.map_or("-".into(), |p| p.to_string()),
-                s.cluster_ip.as_deref().unwrap_or("-"),
+                cell(s.cluster_ip.as_deref().unwrap_or("-")),
                 s.node_port.map_or("-".into(), |p| p.to_string()),
                 if external.is_empty() {
                     "-".into()
@@ -202,7 +202,7 @@ pub fn markdown(title: &str, analysis: &Analysis) -> String {
                     out,
                     "| {} | {} | {:.6}% |",
                     cell(step.endpoint.as_deref().unwrap_or("(not in the paste)")),
-                    step.shown.as_deref().unwrap_or("rest"),
+                    cell(step.shown.as_deref().unwrap_or("rest")),
                     step.probability * 100.0
                 );
             }
