@@ -28,6 +28,10 @@ test('a worker that dies is said, its results dropped, the text kept, and the ne
   await app.open();
   await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
   await expect(page.getByTestId('finding').first()).toBeVisible();
+  await app.show('trace');
+  await page.getByTestId('service-picker').selectOption('default/ares-k29-bindapp:dns-udp-53');
+  await page.getByRole('button', { name: /external IP 10\.5\.6\.29:53/ }).click();
+  await expect(page.getByTestId('trace-outcome')).toHaveCount(1);
   const text = await app.input.inputValue();
   await page.evaluate(async () => {
     const m = await import('./pkg/chainlens.js');
@@ -35,7 +39,11 @@ test('a worker that dies is said, its results dropped, the text kept, and the ne
   });
   await expect(page.getByTestId('worker-died')).toBeVisible();
   await expect(page.getByTestId('worker-died')).toContainText('asked to crash');
-  // Nothing of the dead analysis is left on screen; the text is.
+  // Nothing of the dead analysis is left on screen — not the trace, not the presets; the text is.
+  await expect(page.getByTestId('trace-outcome')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /external IP/ })).toHaveCount(0);
+  await expect(app.summary).toContainText('not analysed');
+  await app.show('overview');
   await expect(page.getByTestId('finding')).toHaveCount(0);
   await expect(app.summary.locator('[data-table]')).toHaveCount(0);
   expect(await app.input.inputValue()).toBe(text);

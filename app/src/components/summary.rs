@@ -12,7 +12,8 @@ pub fn SummaryLine() -> impl IntoView {
         <div class="summary" data-testid="summary" aria-live="polite">
             {move || {
                 let Some(s) = summary() else {
-                    return view! { <span class="format">"reading…"</span> }.into_any();
+                    let what = if state.died.with(Option::is_some) { "not analysed" } else { "reading…" };
+                    return view! { <span class="format">{what}</span> }.into_any();
                 };
                 let count_class = if s.errors > 0 { "count bad" } else { "count" };
                 let (chains, rules) = (s.chains(), s.rules());

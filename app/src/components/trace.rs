@@ -217,7 +217,7 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                                                         }
                                                     }
                                                 >
-                                                    {format!("{} {} {}", s.table, s.chain, s.rule)}
+                                                    {format!("{} {} {}", s.table, s.chain, s.rule).trim_end().to_string()}
                                                 </button>
                                                 " "
                                                 {s.action}

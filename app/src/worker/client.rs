@@ -187,10 +187,13 @@ where
 {
     let out = RwSignal::new(None);
     let counter = StoredValue::new(0u64);
+    let state = use_context::<crate::app::AppState>();
     Effect::new(move |_| {
         let next = counter.get_value() + 1;
         counter.set_value(next);
-        let Some((question, text)) = make() else {
+        // Without an analysis (none yet, or the worker died) there is nothing to show.
+        let analysed = state.is_none_or(|s| s.read.with(Option::is_some));
+        let Some((question, text)) = make().filter(|_| analysed) else {
             out.set(None);
             return;
         };

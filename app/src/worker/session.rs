@@ -437,7 +437,8 @@ impl Session {
                     .map(|s| views::Step {
                         table: s.table.to_string(),
                         chain: s.chain.to_string(),
-                        rule: s.rule.map_or("policy".to_string(), |r| format!("#{r}")),
+                        // A policy step says "policy ACCEPT" itself.
+                        rule: s.rule.map_or(String::new(), |r| format!("#{r}")),
                         action: s.effect.to_string(),
                         line: s.span.map(|span| self.line(span)),
                     })
