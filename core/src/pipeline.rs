@@ -1,9 +1,9 @@
 //! Everything chainlens does with one paste, in the order the app does it: read, count, print,
-//! understand, trace every preset of the first Services (first packet, later packet, reply),
-//! plan conntrack for the first target, draw every table, chart, export, and share. The fuzz
-//! targets and the regression tests run it to hold the whole pipeline to its properties
-//! ([`Run::problems`]): no panic, bounded work, spans in bounds, probabilities that add up, and
-//! exports that carry the user's text only as text.
+//! understand, trace every preset of the first Services (for the first one also its later
+//! packet and its reply), plan conntrack for the first target, draw every table, chart, export,
+//! and share. The fuzz targets and the regression tests run it to hold the whole pipeline to its
+//! properties ([`Run::problems`]): no panic, bounded work, spans in bounds, probabilities that
+//! add up, and exports that carry the user's text only as text.
 
 use std::collections::HashMap;
 
@@ -54,14 +54,20 @@ pub fn run(text: &str) -> Run {
     let (facts, _) = NodeFacts::infer(&parsed.ruleset);
     let analysis = kube::Analysis::of(&parsed.ruleset, &facts);
     out.services = analysis.services.len();
-    for s in analysis.services.iter().take(TRACED_SERVICES) {
+    for (k, s) in analysis.services.iter().take(TRACED_SERVICES).enumerate() {
+        // Every packet of a connection for the first Service, the first packet for the rest.
+        let whiches: &[Which] = if k == 0 {
+            &[Which::First, Which::Next, Which::Reply]
+        } else {
+            &[Which::First]
+        };
         for (label, form) in kube::presets(s, &facts) {
             let Ok(query) = Query::from_form(&form) else {
                 out.problems
                     .push(format!("preset `{label}` does not read back as a query"));
                 continue;
             };
-            for which in [Which::First, Which::Next, Which::Reply] {
+            for &which in whiches {
                 let traced = Query {
                     which,
                     ..query.clone()

@@ -126,7 +126,9 @@ impl<'r> State<'r> {
         if let Err(i) = self.known.binary_search_by(|(t, _)| t.cmp(&test)) {
             let mut h = Fx(0);
             (&test, holds).hash(&mut h);
-            self.known_hash = self.known_hash.wrapping_add(h.finish());
+            // Mixed before adding: Fx alone makes (A yes, B no) and (A no, B yes) add up to
+            // the same sum, and then every branch lands in one bucket of the merge index.
+            self.known_hash = self.known_hash.wrapping_add(mix(h.finish()));
             self.known.insert(i, (test, holds));
         }
     }
@@ -184,6 +186,15 @@ impl Hasher for Fx {
     fn write_u64(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+}
+
+/// SplitMix64's finaliser: every input bit moves every output bit.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 pub(super) fn frame_hash(parent: &Option<Rc<Frame>>, chain: u32, resume: u32) -> u64 {
@@ -275,8 +286,10 @@ impl<'r> Drop for SaidNode<'r> {
     }
 }
 
-/// Waiting branches: deepest first (so branches that went into a chain catch up with those
-/// that did not before either goes on), then earliest in the walk, then most likely.
+/// Waiting branches: the furthest along first (a branch that has left its base chain — a
+/// cascade's DNATed endpoint — runs to its end and frees its place), then, within one base
+/// chain, the deepest first and the earliest rule first, so branches that went into a chain
+/// catch up with those that did not before either goes on and they merge; then most likely.
 pub(super) struct Live<'r> {
     pub(super) slab: Vec<Option<Branch<'r>>>,
     pub(super) free: Vec<usize>,
@@ -306,9 +319,9 @@ impl PartialOrd for Waiting {
 
 impl Ord for Waiting {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.depth
-            .cmp(&other.depth)
-            .then(other.rank.cmp(&self.rank))
+        self.rank
+            .cmp(&other.rank)
+            .then(self.depth.cmp(&other.depth))
             .then(other.rule.cmp(&self.rule))
             .then(self.p.total_cmp(&other.p))
             .then(other.seq.cmp(&self.seq))

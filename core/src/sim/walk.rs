@@ -47,10 +47,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            branches: 16_384,
+            branches: 4096,
             outcomes: 20_000,
             steps: 1_000_000,
-            evaluations: 1_000_000,
+            evaluations: 250_000,
             merge: true,
         }
     }
