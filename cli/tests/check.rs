@@ -379,3 +379,67 @@ fn share_prints_a_link_that_decodes_to_the_same_text() {
         ("cascade", Some("kube-system/kube-dns:dns"), Some("cascade"))
     );
 }
+
+#[test]
+fn a_full_disk_is_an_error_and_a_closed_pipe_is_not() {
+    let kind = seed(KIND);
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system: nothing to write to
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_chainlens"))
+        .args(["check", &kind])
+        .stdout(full)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
+    // A reader that goes away after one line: the rest ends quietly, no panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainlens"))
+        .args(["render", &kind, "--view", "graph", "--format", "dot"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn terminal_escapes_in_a_paste_are_shown_not_obeyed() {
+    let dir = std::env::temp_dir().join(format!("chainlens-esc-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join("esc.txt");
+    std::fs::write(
+        &file,
+        "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"\u{1b}]0;pwned\u{7}\" -j ACCEPT\n-A INPUT \u{1b}[2J -j DROP\nCOMMIT\n",
+    )
+    .expect("written");
+    let path = file.display().to_string();
+    for args in [
+        vec!["check", &path],
+        vec!["explain", &path, "--chain", "INPUT"],
+        vec![
+            "trace",
+            &path,
+            "--src",
+            "198.51.100.1",
+            "--dst",
+            "192.0.2.1",
+            "--dport",
+            "22",
+            "--local-ip",
+            "192.0.2.1",
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chainlens"))
+            .args(&args)
+            .output()
+            .expect("runs");
+        let all = [out.stdout, out.stderr].concat();
+        assert!(!all.contains(&0x1b), "{args:?} printed an escape");
+        assert!(!all.contains(&0x07), "{args:?} printed a bell");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

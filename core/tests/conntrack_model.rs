@@ -377,3 +377,74 @@ fn conntrack_listings_group_into_pools() {
     let pools = chainlens_core::conntrack::pool_occupancy(&clusterip.conntrack);
     assert_eq!(pools, [("10.64.1.1 → 10.64.1.7:53/udp".to_string(), 1)]);
 }
+
+#[test]
+fn plans_are_bounded_whoever_makes_them() {
+    use chainlens_core::conntrack::{FLOW_BUDGET, MAX_DURATION, Mode, Request};
+    use chainlens_core::share::Plan;
+    let dump = seed("bind-kube-proxy-v1.4.21.iptables-save");
+    let parsed = parse(&dump);
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let form = |rate: &str, ramp_from: &str, duration: &str| Plan {
+        target: "10.5.6.29:53/udp".into(),
+        rate: rate.into(),
+        ramp_from: ramp_from.into(),
+        ramp_over: "60".into(),
+        duration: duration.into(),
+        kernel: "6.1".into(),
+        flows: true,
+        ..Plan::default()
+    };
+    // `--duration 4294967295` and absurd or non-finite rates are refused with the field named.
+    for (rate, from, duration, field) in [
+        ("2500", "", "4294967295", "seconds"),
+        ("1e300", "", "60", "new flows/s"),
+        ("NaN", "", "60", "new flows/s"),
+        ("2500", "-5", "60", "ramp from"),
+    ] {
+        let e = Request::from_form(&form(rate, from, duration)).expect_err(rate);
+        assert_eq!(e.field, field, "{e}");
+    }
+    assert!(Request::from_form(&form("2500", "", &(MAX_DURATION + 1).to_string())).is_err());
+    // A ramp counts its flows: 1,000 → 1,000,000/s over a day is past the per-flow budget, so
+    // only the analytic model runs, and the plan says why.
+    let ramp = Request::from_form(&form("1000000", "1000", "86400")).expect("a valid plan");
+    assert!(ramp.flow_count() > FLOW_BUDGET);
+    let planned = ramp.run(&parsed.ruleset, &facts).expect("runs");
+    assert_eq!(planned.runs.len(), 1);
+    assert!(
+        planned
+            .notes
+            .iter()
+            .any(|n| n.contains("per-flow model was not run"))
+    );
+    // Asked for the per-flow model alone, the same plan is refused.
+    let mut alone = ramp.clone();
+    alone.mode = Mode::Flows;
+    assert!(alone.run(&parsed.ruleset, &facts).is_err());
+}
+
+#[test]
+fn the_fit_ends_on_any_samples() {
+    use chainlens_core::conntrack::{Sample, fit};
+    // One sample at 1e17 s, and two samples 1e9 s apart, used to loop forever.
+    let far = [Sample {
+        t: 1e17,
+        count: 100.0,
+    }];
+    let _ = fit(&far, 30.0);
+    let apart = [
+        Sample { t: 0.0, count: 0.0 },
+        Sample {
+            t: 1e9,
+            count: 60_000.0,
+        },
+    ];
+    let f = fit(&apart, 30.0).expect("a fit");
+    assert!(f.rate.is_finite() && f.start.is_finite());
+    let nan = [Sample {
+        t: f64::NAN,
+        count: 1.0,
+    }];
+    assert!(fit(&nan, 30.0).is_none());
+}
