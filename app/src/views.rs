@@ -171,6 +171,8 @@ pub struct Outcome {
     /// Where the second half of a delivery through `lo` starts.
     pub looped_at: Option<usize>,
     pub assumptions: Vec<String>,
+    /// Tests that cannot be decided and make no difference to this outcome.
+    pub either: Vec<String>,
     pub path: Vec<(String, String)>,
 }
 

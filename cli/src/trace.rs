@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chainlens_core::model::values::Protocol;
 use chainlens_core::parse;
-use chainlens_core::sim::{Entry, Query, Traced, Verdict, Which};
+use chainlens_core::sim::{Assumption, Entry, Query, Traced, Verdict, Which};
 
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
@@ -223,8 +223,26 @@ pub fn print_text(t: &Traced<'_>) {
                 s.effect
             );
         }
+        let mut either = Vec::new();
         for a in &o.assumptions {
-            say!("           assumed: {a}");
+            match a {
+                Assumption::Either { test } => either.push(test.to_string()),
+                a => say!("           assumed: {a}"),
+            }
+        }
+        if !either.is_empty() {
+            let shown: Vec<&str> = either.iter().take(5).map(String::as_str).collect();
+            let more = either.len().saturating_sub(shown.len());
+            say!(
+                "           {} tests the rules cannot decide make no difference here: {}{}",
+                either.len(),
+                shown.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            );
         }
     }
     for u in &t.simulation.unexplored {

@@ -234,6 +234,16 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                                         </ul>
                                     }
                                 })}
+                            {(!o.either.is_empty())
+                                .then(|| {
+                                    let n = o.either.len();
+                                    view! {
+                                        <details class="either" data-testid="trace-either" data-count=n>
+                                            <summary>{format!("{n} tests the rules cannot decide make no difference to this outcome")}</summary>
+                                            <ul>{o.either.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}</ul>
+                                        </details>
+                                    }
+                                })}
                             <button
                                 class="link"
                                 on:click=move |_| {

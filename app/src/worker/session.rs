@@ -9,7 +9,7 @@ use chainlens_core::kube::{self, Cascade, CascadeForm, Policy, ServicePort};
 use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
-use chainlens_core::sim::{Limits, Query, Snat, Verdict};
+use chainlens_core::sim::{Assumption, Limits, Query, Snat, Verdict};
 use chainlens_core::{Ruleset, Span};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -444,7 +444,20 @@ impl Session {
                     })
                     .collect(),
                 looped_at: o.looped_at,
-                assumptions: o.assumptions.iter().map(ToString::to_string).collect(),
+                assumptions: o
+                    .assumptions
+                    .iter()
+                    .filter(|a| !matches!(a, Assumption::Either { .. }))
+                    .map(ToString::to_string)
+                    .collect(),
+                either: o
+                    .assumptions
+                    .iter()
+                    .filter_map(|a| match a {
+                        Assumption::Either { test } => Some(test.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
                 path: o
                     .path
                     .iter()
