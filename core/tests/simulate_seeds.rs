@@ -64,6 +64,26 @@ fn kube_proxy_dnats_and_masquerades_the_external_query() {
 }
 
 #[test]
+fn the_fix_works_with_the_facts_its_own_rules_give() {
+    // Compare's question: the same query from outside, each ruleset with its own node facts.
+    use chainlens_core::sim::Query;
+    let manual = parse(&seed("bind-manual-dnat-v1.4.21.iptables-save"));
+    let mut q = Query::new(
+        "198.51.100.20".parse().expect("ip"),
+        "10.5.6.29".parse().expect("ip"),
+        Protocol::UDP,
+        53,
+    );
+    q.local_ips = vec!["10.5.6.29".parse().expect("ip")];
+    let sim = q.trace(&manual.ruleset).simulation;
+    assert_eq!(sim.outcomes.len(), 1, "{:#?}", sim.outcomes);
+    assert_eq!(
+        (sim.outcomes[0].dnat, sim.outcomes[0].snat),
+        (Some(SocketAddr::from(([10, 100, 13, 3], 53))), None)
+    );
+}
+
+#[test]
 fn hand_written_dnat_does_not_masquerade() {
     let parsed = parse(&seed("bind-manual-dnat-v1.4.21.iptables-save"));
     let sim = query(&parsed.ruleset, "eth3");
@@ -83,14 +103,19 @@ fn hand_written_dnat_does_not_masquerade() {
 fn facts_are_inferred_and_said() {
     let parsed = parse(&seed("bind-kube-proxy-v1.4.21.iptables-save"));
     let (facts, said) = NodeFacts::infer(&parsed.ruleset);
-    // Docker's bridge rule says where the pods are; kube-proxy's cluster CIDR (10.24.0.0/16 on
-    // this node) is only the fallback.
+    // kube-proxy's `! -s CLUSTER_CIDR` is the pod network; Docker's bridge rule says which
+    // subnet is behind docker0 (the BIND container's).
     assert_eq!(
-        (
-            facts.pod_cidr.map(|c| c.to_string()).as_deref(),
-            facts.pod_iface.as_str()
-        ),
-        (Some("10.100.13.0/24"), "docker0")
+        facts.pod_cidr.map(|c| c.to_string()).as_deref(),
+        Some("10.24.0.0/16")
+    );
+    assert_eq!(
+        facts
+            .bridges
+            .iter()
+            .map(|(c, i)| (c.to_string(), i.as_str()))
+            .collect::<Vec<_>>(),
+        [("10.100.13.0/24".to_string(), "docker0")]
     );
     assert!(
         said.iter().any(
@@ -99,6 +124,11 @@ fn facts_are_inferred_and_said() {
         ),
         "{said:?}"
     );
+    // The hand-written DNAT tests where traffic comes in: that is the external interface.
+    let manual = parse(&seed("bind-manual-dnat-v1.4.21.iptables-save"));
+    let (facts, said) = NodeFacts::infer(&manual.ruleset);
+    assert_eq!(facts.external_iface, "eth3");
+    assert!(said.contains(&Inferred::ExternalInterfaceFromRules("eth3".into())));
     let kind = parse(&seed("kind-v1.23-iptables-v1.8.4.iptables-save"));
     let (facts, _) = NodeFacts::infer(&kind.ruleset);
     assert!(

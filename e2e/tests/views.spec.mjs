@@ -158,7 +158,12 @@ test('compare: the kube-proxy dump against the hand-written one, the same packet
   await page.locator('.compare input[size="6"]').fill('53');
   await page.locator('.compare input[size="6"]').press('Tab');
   const both = page.getByTestId('compare-trace');
-  await expect(both).toContainText('DNAT to 10.100.13.3:53, masqueraded');
+  await expect(page.getByTestId('compare-a')).toContainText('DNAT to 10.100.13.3:53, masqueraded');
+  // No interface given: the hand-written rules' own `-i eth3` says where traffic comes in,
+  // so the fix is seen working — DNAT, no masquerade.
+  await expect(page.getByTestId('compare-b')).toContainText('accepted, DNAT to 10.100.13.3:53');
+  await expect(page.getByTestId('compare-b')).not.toContainText('masquerade');
+  await expect(both).toBeVisible();
 });
 
 test('a paste of megabytes is analysed whole and shown in part', async ({ app, page }) => {

@@ -12,13 +12,22 @@ pub fn CompareView() -> impl IntoView {
     let state = expect_context::<AppState>();
     let other = state.compare;
     let packet = RwSignal::new((String::new(), String::new(), "udp".to_string()));
+    let in_iface = RwSignal::new(String::new());
     let compared = asked(
         move || {
             state.generation.track();
             let text = other.get();
             let (dst, port, proto) = packet.get();
-            (!text.trim().is_empty() || !dst.trim().is_empty())
-                .then_some((Ask::Compare { dst, port, proto }, Some(text)))
+            let in_iface = in_iface.get();
+            (!text.trim().is_empty() || !dst.trim().is_empty()).then_some((
+                Ask::Compare {
+                    dst,
+                    port,
+                    proto,
+                    in_iface,
+                },
+                Some(text),
+            ))
         },
         |a| match a {
             Answer::Compare(c) => c,
@@ -61,13 +70,16 @@ pub fn CompareView() -> impl IntoView {
                 <label>"protocol"
                     <input type="text" size="5" prop:value=move || packet.with(|p| p.2.clone()) on:change=move |ev| packet.update(|p| p.2 = event_target_value(&ev))/>
                 </label>
+                <label>"arriving on"
+                    <input type="text" size="8" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:change=move |ev| in_iface.set(event_target_value(&ev))/>
+                </label>
             </form>
             {move || {
                 compared.get().and_then(|d| d.trace).map(|(left, right)| {
                     view! {
                         <div class="side-by-side" data-testid="compare-trace">
-                            <div><h3>"A"</h3><ul>{left.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul></div>
-                            <div><h3>"B"</h3><ul>{right.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul></div>
+                            <div data-testid="compare-a"><h3>"A"</h3><ul>{left.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul></div>
+                            <div data-testid="compare-b"><h3>"B"</h3><ul>{right.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul></div>
                         </div>
                     }
                 })

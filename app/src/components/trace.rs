@@ -124,6 +124,7 @@ pub fn TraceView() -> impl IntoView {
                 {field("Protocol", |f| f.proto.clone(), |f, v| f.proto = v)}
                 {field("Port", |f| f.dport.clone(), |f, v| f.dport = v)}
                 {field("Node addresses", |f| f.local_ips.clone(), |f, v| f.local_ips = v)}
+                {field("Arrives on", |f| f.in_iface.clone(), |f, v| f.in_iface = v)}
                 <label>
                     "Packet"
                     <select

@@ -58,6 +58,8 @@ pub enum Ask {
         dst: String,
         port: String,
         proto: String,
+        /// The interface the packet arrives on; empty: as each ruleset's own rules say.
+        in_iface: String,
     },
     /// The link fragment for `state` (its input is the worker's paste).
     Link {

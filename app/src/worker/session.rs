@@ -105,9 +105,14 @@ impl Session {
             Ask::Cascade { service } => Answer::Cascade(self.cascade(&service)),
             Ask::Trace { query } => Answer::Trace(self.trace(&query)),
             Ask::Plan { plan } => Answer::Plan(self.plan(&plan)),
-            Ask::Compare { dst, port, proto } => {
-                Answer::Compare(self.compare(&text.unwrap_or_default(), &dst, &port, &proto))
-            }
+            Ask::Compare {
+                dst,
+                port,
+                proto,
+                in_iface,
+            } => Answer::Compare(
+                self.compare(&text.unwrap_or_default(), [&dst, &port, &proto, &in_iface]),
+            ),
             Ask::Link { state, embed } => Answer::Text(share::fragment(
                 &self.with_input(state),
                 &share::Display { embed, theme: None },
@@ -564,13 +569,10 @@ impl Session {
         })
     }
 
-    fn compare(
-        &mut self,
-        other: &str,
-        dst: &str,
-        port: &str,
-        proto: &str,
-    ) -> Option<views::Compare> {
+    /// The second ruleset against the paste; the packet (destination, port, protocol,
+    /// interface) is traced through both, each with the node facts its own rules give.
+    fn compare(&mut self, other: &str, packet: [&str; 4]) -> Option<views::Compare> {
+        let [dst, port, proto, in_iface] = packet;
         if other.trim().is_empty() && dst.trim().is_empty() {
             return None;
         }
@@ -593,6 +595,7 @@ impl Session {
                 dst: dst.into(),
                 proto: proto.into(),
                 dport: port.into(),
+                in_iface: in_iface.into(),
                 ..TraceQuery::default()
             };
             let through = |ruleset: &Ruleset| -> Vec<String> {

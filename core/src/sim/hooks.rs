@@ -52,6 +52,8 @@ pub(super) enum Route {
     Loopback,
     Pods,
     External,
+    /// Behind the node's bridge of this index in [`super::NodeFacts::bridges`].
+    Bridge(u16),
 }
 
 /// One leg of a packet's journey: a hook, and whether it is the second half of a locally

@@ -86,6 +86,9 @@ pub struct NodeFacts {
     pub pod_cidr: Option<Cidr>,
     pub external_iface: String,
     pub pod_iface: String,
+    /// Subnets behind bridges of the node (Docker's `docker0`, a CNI bridge), with the bridge:
+    /// traffic to them leaves there.
+    pub bridges: Vec<(Cidr, String)>,
     /// Entries already in `recent` lists, as (list name, address): a client with session
     /// affinity is in the list of the endpoint it was sent to. Taken as fresh (within any
     /// `--seconds`); an empty set is a client seen for the first time.
@@ -99,6 +102,7 @@ impl Default for NodeFacts {
             pod_cidr: None,
             external_iface: "eth0".into(),
             pod_iface: "cni0".into(),
+            bridges: Vec::new(),
             recent: Vec::new(),
         }
     }
@@ -109,14 +113,43 @@ impl NodeFacts {
         ip.is_loopback() || self.local_ips.contains(&ip)
     }
 
+    /// Whether `ip` is a pod's: in the pod network or behind one of the node's bridges.
+    pub fn is_pod(&self, ip: IpAddr) -> bool {
+        self.pod_cidr.is_some_and(|c| c.contains(ip))
+            || self.bridges.iter().any(|(c, _)| c.contains(ip))
+    }
+
+    /// The interface a packet to `ip` leaves on, when it is not the node's own: a bridge whose
+    /// subnet holds it, the pod interface, or the external one.
+    pub fn iface_for(&self, ip: IpAddr) -> &str {
+        if let Some((_, iface)) = self.bridges.iter().find(|(c, _)| c.contains(ip)) {
+            iface
+        } else if self.pod_cidr.is_some_and(|c| c.contains(ip)) {
+            &self.pod_iface
+        } else {
+            &self.external_iface
+        }
+    }
+
     /// The address MASQUERADE gives a packet leaving on `iface`: the node's address on that
-    /// side (inside the pod network for the pod interface), if the facts name one.
+    /// side (inside the bridge's subnet or the pod network for those interfaces), if the facts
+    /// name one.
     pub fn address_on(&self, iface: &str) -> Option<IpAddr> {
-        let in_pods = |ip: &IpAddr| self.pod_cidr.is_some_and(|c| c.contains(*ip));
-        let pod_side = iface == self.pod_iface;
+        let subnet = self
+            .bridges
+            .iter()
+            .find(|(_, i)| i == iface)
+            .map(|(c, _)| *c)
+            .or(self.pod_cidr.filter(|_| iface == self.pod_iface));
         self.local_ips
             .iter()
-            .find(|ip| !ip.is_loopback() && in_pods(ip) == pod_side)
+            .find(|ip| {
+                !ip.is_loopback()
+                    && match subnet {
+                        Some(c) => c.contains(**ip),
+                        None => !self.is_pod(**ip),
+                    }
+            })
             .copied()
     }
 
@@ -147,37 +180,74 @@ impl NodeFacts {
         let target = |rule: &crate::model::Rule, name: &str| {
             rule.target.as_ref().is_some_and(|t| t.name == name)
         };
-        // A bridge's `-s POD_CIDR ! -o BRIDGE -j MASQUERADE` says where pods actually are;
-        // kube-proxy's `! -s CLUSTER_CIDR` is its configured cluster CIDR, the next best guess.
-        let bridge = rules.iter().find_map(|r| {
-            let out = r.header.out_iface.as_ref().filter(|o| o.negated)?;
-            (target(r, "MASQUERADE")).then_some(())?;
-            Some((src(r, false)?, out.value.0.clone()))
-        });
-        if let Some((cidr, iface)) = bridge {
-            facts.pod_cidr = Some(cidr);
-            facts.pod_iface = iface.clone();
-            said.push(Inferred::PodNetworkBehindBridge { cidr, iface });
-        } else if let Some(cidr) = rules
+        // kube-proxy's `! -s CLUSTER_CIDR` is the cluster's pod network; a bridge's
+        // `-s SUBNET ! -o BRIDGE -j MASQUERADE` says which subnet is behind which bridge.
+        let bridges: Vec<(Cidr, String)> = rules
+            .iter()
+            .filter_map(|r| {
+                let out = r.header.out_iface.as_ref().filter(|o| o.negated)?;
+                target(r, "MASQUERADE").then_some(())?;
+                Some((src(r, false)?, out.value.0.clone()))
+            })
+            .fold(Vec::new(), |mut all, b| {
+                if !all.contains(&b) {
+                    all.push(b);
+                }
+                all
+            });
+        if let Some(cidr) = rules
             .iter()
             .filter(|r| target(r, "KUBE-MARK-MASQ"))
             .find_map(|r| src(r, true))
         {
             facts.pod_cidr = Some(cidr);
             said.push(Inferred::PodNetworkFromKubeProxy(cidr));
+        } else if let Some((cidr, iface)) = bridges.first().cloned() {
+            facts.pod_cidr = Some(cidr);
+            facts.pod_iface = iface;
         } else if let Some(cidr) = masq_agent_exception(ruleset) {
             facts.pod_cidr = Some(cidr);
             said.push(Inferred::PodNetworkFromMasqAgent(cidr));
         }
+        for (cidr, iface) in &bridges {
+            said.push(Inferred::PodNetworkBehindBridge {
+                cidr: *cidr,
+                iface: iface.clone(),
+            });
+        }
+        facts.bridges = bridges;
         if facts.pod_cidr.is_none() {
             said.push(Inferred::PodNetworkUnknown);
         }
-        said.push(Inferred::ExternalInterface(facts.external_iface.clone()));
+        // Rules that test where traffic comes in (`-i eth3 … -j DNAT`) name the interface
+        // traffic from outside arrives on.
+        let bridge_names: Vec<&str> = facts.bridges.iter().map(|(_, i)| i.as_str()).collect();
+        let entry_iface = rules.iter().find_map(|r| {
+            let i = r.header.in_iface.as_ref().filter(|i| !i.negated)?;
+            let name = i.value.0.as_str();
+            let ends_walk = r.target.as_ref().is_some_and(|t| {
+                matches!(
+                    t.action,
+                    crate::ext::targets::Action::Dnat(_) | crate::ext::targets::Action::Chain
+                )
+            });
+            (ends_walk
+                && !name.ends_with('+')
+                && name != "lo"
+                && name != facts.pod_iface
+                && !bridge_names.contains(&name))
+            .then(|| name.to_string())
+        });
+        if let Some(iface) = entry_iface {
+            facts.external_iface = iface.clone();
+            said.push(Inferred::ExternalInterfaceFromRules(iface));
+        } else {
+            said.push(Inferred::ExternalInterface(facts.external_iface.clone()));
+        }
         said.push(Inferred::NodeAddressesUnknown);
         (facts, said)
     }
 }
-
 /// What [`NodeFacts::infer`] read off the rules, or could not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
@@ -192,8 +262,10 @@ pub enum Inferred {
     /// ip-masq-agent's `-d CIDR -j RETURN` before its MASQUERADE.
     PodNetworkFromMasqAgent(Cidr),
     PodNetworkUnknown,
-    /// The interface taken for traffic from outside.
+    /// The interface taken for traffic from outside, when the rules do not say.
     ExternalInterface(String),
+    /// The interface traffic from outside arrives on, from the rules that test it (`-i`).
+    ExternalInterfaceFromRules(String),
     /// The node's own addresses are not in the rules (only loopback is local unless given).
     NodeAddressesUnknown,
 }
@@ -217,7 +289,14 @@ impl std::fmt::Display for Inferred {
                 f,
                 "pod network unknown: traffic to it is treated like any other"
             ),
-            Inferred::ExternalInterface(iface) => write!(f, "external interface `{iface}`"),
+            Inferred::ExternalInterface(iface) => write!(
+                f,
+                "traffic from outside taken to arrive on `{iface}` (no rule says; give the interface to change it)"
+            ),
+            Inferred::ExternalInterfaceFromRules(iface) => write!(
+                f,
+                "traffic from outside arrives on `{iface}`, the interface the entry rules test"
+            ),
             Inferred::NodeAddressesUnknown => write!(
                 f,
                 "the node's own addresses are unknown unless given (only loopback is local)"

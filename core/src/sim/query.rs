@@ -138,7 +138,7 @@ impl Query {
     pub fn packet(&self, facts: &NodeFacts) -> Packet {
         let entry = self.from.unwrap_or(if facts.is_local(self.src) {
             Entry::Local
-        } else if facts.pod_cidr.is_some_and(|c| c.contains(self.src)) {
+        } else if facts.is_pod(self.src) {
             Entry::Pod
         } else {
             Entry::Outside

@@ -231,7 +231,7 @@ impl<'r> Simulator<'r> {
                     mark: 0,
                     entry: if facts.is_local(server) {
                         Entry::Local
-                    } else if facts.pod_cidr.is_some_and(|c| c.contains(server)) {
+                    } else if facts.is_pod(server) {
                         Entry::Pod
                     } else {
                         Entry::Outside
@@ -306,7 +306,12 @@ impl<'r> Simulator<'r> {
                 .clone()
                 .unwrap_or_else(|| match packet.entry {
                     Entry::Outside => facts.external_iface.clone(),
-                    Entry::Pod => facts.pod_iface.clone(),
+                    Entry::Pod => facts
+                        .bridges
+                        .iter()
+                        .find(|(c, _)| c.contains(packet.src))
+                        .map_or(&facts.pod_iface, |(_, i)| i)
+                        .clone(),
                     Entry::Local => String::new(),
                 }),
             done: Vec::new(),
@@ -505,6 +510,8 @@ impl<'s, 'r> Walk<'s, 'r> {
     fn route(&self, dst: IpAddr) -> Route {
         if self.facts.is_local(dst) {
             Route::Loopback
+        } else if let Some(i) = self.facts.bridges.iter().position(|(c, _)| c.contains(dst)) {
+            Route::Bridge(i as u16)
         } else if self.facts.pod_cidr.is_some_and(|c| c.contains(dst)) {
             Route::Pods
         } else {
@@ -517,6 +524,11 @@ impl<'s, 'r> Walk<'s, 'r> {
             Route::Loopback => "lo",
             Route::Pods => &self.facts.pod_iface,
             Route::External => &self.facts.external_iface,
+            Route::Bridge(i) => self
+                .facts
+                .bridges
+                .get(usize::from(i))
+                .map_or(&self.facts.external_iface, |(_, iface)| iface),
         }
     }
 
