@@ -7,7 +7,7 @@ use chainlens_core::kube;
 use chainlens_core::render::graph::ChainGraph;
 use chainlens_core::sim::{Inferred, NodeFacts};
 use chainlens_core::text::LineIndex;
-use chainlens_core::{Parsed, Summary, parse};
+use chainlens_core::{Parsed, Summary, read};
 
 /// Above this many Service ports a table's graph opens with each Service folded into one node.
 pub const FOLD_ABOVE: usize = 40;
@@ -31,7 +31,7 @@ pub struct Analysis {
 impl Analysis {
     /// The text read: model, counts, diagnostics, node facts; no Services yet.
     pub fn read(text: &str) -> Self {
-        let parsed = parse(text);
+        let parsed = read(text);
         let summary = Summary::of(&parsed);
         let index = LineIndex::new(text);
         let (facts, inferred) = NodeFacts::infer(&parsed.ruleset);

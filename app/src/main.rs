@@ -12,7 +12,7 @@ mod worker;
 /// times in the browser, so the figure is the real bundle's parser.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = chainlensParse)]
 pub fn chainlens_parse(text: &str) -> usize {
-    chainlens_core::parse(text)
+    chainlens_core::read(text)
         .ruleset
         .tables
         .iter()
@@ -34,7 +34,7 @@ impl ChainlensBench {
     #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
     pub fn new(text: &str) -> ChainlensBench {
         ChainlensBench {
-            parsed: chainlens_core::parse(text),
+            parsed: chainlens_core::read(text),
         }
     }
 

@@ -9,7 +9,7 @@ use chainlens_core::kube::{
 };
 use chainlens_core::sim::NodeFacts;
 use chainlens_core::text::LineIndex;
-use chainlens_core::{Ruleset, parse};
+use chainlens_core::{Ruleset, read};
 
 use crate::trace::{self, PacketArgs};
 
@@ -75,7 +75,7 @@ fn service_json(s: &ServicePort) -> serde_json::Value {
 }
 
 pub fn analyze(text: &str, name: &str, local_ips: &[std::net::IpAddr], json: bool) -> ExitCode {
-    let parsed = parse(text);
+    let parsed = read(text);
     let analysis = Analysis::of(&parsed.ruleset, &facts(&parsed.ruleset, local_ips));
     let index = LineIndex::new(text);
     if json {
@@ -222,7 +222,7 @@ fn print_service(s: &ServicePort) {
 }
 
 pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
-    let (a, b) = (parse(a_text), parse(b_text));
+    let (a, b) = (read(a_text), read(b_text));
     let no_ips: &[std::net::IpAddr] = &[];
     let a_analysis = Analysis::of(&a.ruleset, &facts(&a.ruleset, no_ips));
     let b_analysis = Analysis::of(&b.ruleset, &facts(&b.ruleset, no_ips));
@@ -276,7 +276,7 @@ pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
             say!("\n== {name}");
             match packet.query() {
                 Ok(q) => {
-                    let parsed = parse(text);
+                    let parsed = read(text);
                     trace::print_text(&q.trace(&parsed.ruleset));
                 }
                 Err(message) => {
@@ -290,7 +290,7 @@ pub fn diff(a_text: &str, b_text: &str, args: &DiffArgs) -> ExitCode {
 }
 
 pub fn explain(text: &str, chain: &str, table: Option<&str>, rule: Option<usize>) -> ExitCode {
-    let parsed = parse(text);
+    let parsed = read(text);
     let found = parsed
         .ruleset
         .tables

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use chainlens_core::conntrack::{
     ClientPorts, Kernel, Mode, Pattern, Profile, Request, parse_target,
 };
-use chainlens_core::parse;
+use chainlens_core::read;
 use chainlens_core::sim::{Entry, NodeFacts};
 
 #[derive(Debug, clap::Args)]
@@ -122,7 +122,7 @@ fn request(args: &ConntrackArgs) -> Result<Request, String> {
 
 fn run(text: &str, args: &ConntrackArgs) -> Result<(), String> {
     let request = request(args)?;
-    let parsed = parse(text);
+    let parsed = read(text);
     let (facts, _) = NodeFacts::infer(&parsed.ruleset);
     let planned = request
         .run(&parsed.ruleset, &facts)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chainlens_core::text::LineIndex;
-use chainlens_core::{Severity, Summary, parse};
+use chainlens_core::{Severity, Summary};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
@@ -171,7 +171,7 @@ struct DiagnosticJson<'a> {
 }
 
 fn check(text: &str, name: &str, json: bool) -> ExitCode {
-    let parsed = parse(text);
+    let parsed = chainlens_core::read(text);
     let summary = Summary::of(&parsed);
     let index = LineIndex::new(text);
     if json {

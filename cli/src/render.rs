@@ -10,7 +10,7 @@ use chainlens_core::render::graph::ChainGraph;
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{Display, LONG_LINK, ShareState, fragment};
 use chainlens_core::sim::NodeFacts;
-use chainlens_core::{Ruleset, parse};
+use chainlens_core::{Ruleset, read};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -105,7 +105,7 @@ fn graph_of(ruleset: &Ruleset, table: Option<&str>) -> Result<ChainGraph, String
 }
 
 pub fn render(text_in: &str, name: &str, args: &RenderArgs) -> ExitCode {
-    let parsed = parse(text_in);
+    let parsed = read(text_in);
     let (facts, _) = NodeFacts::infer(&parsed.ruleset);
     let analysis = Analysis::of(&parsed.ruleset, &facts);
     let out = match (args.view.as_str(), args.format.as_str()) {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chainlens_core::model::values::Protocol;
-use chainlens_core::parse;
+use chainlens_core::read;
 use chainlens_core::sim::{Assumption, Entry, Query, Traced, Verdict, Which};
 
 #[derive(Debug, clap::Args)]
@@ -82,7 +82,7 @@ pub fn trace(text: &str, args: &TraceArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let parsed = parse(text);
+    let parsed = read(text);
     let traced = query.trace(&parsed.ruleset);
     if args.json {
         print_json(&traced);

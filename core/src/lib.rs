@@ -22,5 +22,14 @@ pub mod text;
 pub use diag::{Diagnostic, Severity};
 pub use model::{Chain, Rule, Ruleset, Table, Target};
 pub use parse::{Format, Parsed, parse};
+
 pub use summary::Summary;
 pub use text::{LineIndex, Span};
+
+/// Reads a paste as the front ends do: [`parse`], then what a fragment lacks of kube-proxy's
+/// entry rules and standard chains assumed ([`kube::complete`], said as a diagnostic).
+pub fn read(text: &str) -> Parsed {
+    let mut parsed = parse(text);
+    kube::complete(&mut parsed);
+    parsed
+}

@@ -15,7 +15,7 @@ use crate::render::{svg, text};
 use crate::share::{self, Display, ShareState};
 use crate::sim::{NodeFacts, Query, Which};
 use crate::text::LineIndex;
-use crate::{Summary, parse};
+use crate::{Summary, read};
 
 /// How many Services have their presets traced.
 const TRACED_SERVICES: usize = 3;
@@ -35,7 +35,7 @@ pub struct Run {
 /// Runs the whole pipeline over `text`.
 pub fn run(text: &str) -> Run {
     let mut out = Run::default();
-    let parsed = parse(text);
+    let parsed = read(text);
     let index = LineIndex::new(text);
     for d in &parsed.diagnostics {
         let (s, e) = (d.span.start, d.span.end);

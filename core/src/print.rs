@@ -4,12 +4,13 @@
 use crate::ext::matches::{LISTING_TEXT, Match};
 use crate::ext::{save_string, save_word};
 use crate::model::values::Address;
-use crate::model::{Header, Rule, Ruleset, Table};
+use crate::model::{Header, Origin, Rule, Ruleset, Table};
 
 /// A whole ruleset as `iptables-save` would print it (tables in model order, chains as read).
 pub fn ruleset(ruleset: &Ruleset) -> String {
     let mut out = String::new();
-    for table in &ruleset.tables {
+    // A table that is all assumed (`kube::complete`) was not pasted.
+    for table in ruleset.tables.iter().filter(|t| !t.assumed()) {
         out.push_str(&self::table(table, ruleset.ipv6));
     }
     out
@@ -17,7 +18,8 @@ pub fn ruleset(ruleset: &Ruleset) -> String {
 
 pub fn table(table: &Table, v6: bool) -> String {
     let mut out = format!("*{}\n", table.name);
-    for chain in &table.chains {
+    // What was assumed for a fragment is not printed: the print is what was pasted.
+    for chain in table.chains.iter().filter(|c| !c.assumed) {
         let policy = chain.policy.as_deref().unwrap_or("-");
         let counters = chain.counters.map_or((0, 0), |c| (c.packets, c.bytes));
         out.push_str(&format!(
@@ -26,7 +28,7 @@ pub fn table(table: &Table, v6: bool) -> String {
         ));
     }
     for chain in &table.chains {
-        for rule in &chain.rules {
+        for rule in chain.rules.iter().filter(|r| r.origin != Origin::Assumed) {
             if let Some(c) = rule.counters {
                 out.push_str(&format!("[{}:{}] ", c.packets, c.bytes));
             }

@@ -38,9 +38,10 @@ impl Summary {
                 .ruleset
                 .tables
                 .iter()
+                .filter(|t| !t.assumed())
                 .map(|t| TableCount {
                     name: t.name.clone(),
-                    chains: t.chains.len(),
+                    chains: t.chains.iter().filter(|c| !c.assumed).count(),
                     rules: t.rule_count(),
                 })
                 .collect(),

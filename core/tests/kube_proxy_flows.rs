@@ -16,71 +16,8 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chainlens_core::model::values::{Cidr, Protocol};
-use chainlens_core::parse;
 use chainlens_core::sim::{Entry, NodeFacts, Packet, Snat, Verdict, simulate};
-
-/// The dump with the base-chain jumps kube-proxy's fake holds but the restore input lacks.
-fn with_base_jumps(dump: &str, jumps: &[serde_json::Value]) -> String {
-    let mut text = dump.to_string();
-    for jump in jumps.iter().filter_map(|j| j.as_str()) {
-        let Some((table, rule)) = jump.split_once(' ') else {
-            continue;
-        };
-        if let Some(start) = text.find(&format!("{table}\n")) {
-            // The table's block ends at its COMMIT or, in kube-proxy's partial restores that
-            // omit it, at the next table.
-            let body = start + table.len() + 1;
-            let end = [text[body..].find("\nCOMMIT"), text[body..].find("\n*")]
-                .into_iter()
-                .flatten()
-                .min()
-                .map_or(text.len(), |e| body + e + 1);
-            text.insert_str(end, &format!("{rule}\n"));
-        } else {
-            text.push_str(&format!("{table}\n{rule}\nCOMMIT\n"));
-        }
-    }
-    text
-}
-
-/// The filter-table jumps kube-proxy installs on a real node (`iptablesJumpChains`, NETFILTER.md
-/// §6.1; order as in the kind seed dump). The cases do not list them because kube-proxy's test
-/// tracer walks those chains directly; the simulator needs the jumps a node really has.
-fn kube_proxy_filter_jumps(dump: &str) -> Vec<serde_json::Value> {
-    const JUMPS: &[(&str, &str, bool)] = &[
-        ("INPUT", "KUBE-PROXY-FIREWALL", true),
-        ("INPUT", "KUBE-NODEPORTS", false),
-        ("INPUT", "KUBE-EXTERNAL-SERVICES", true),
-        ("INPUT", "KUBE-FIREWALL", false),
-        ("FORWARD", "KUBE-PROXY-FIREWALL", true),
-        ("FORWARD", "KUBE-FORWARD", false),
-        ("FORWARD", "KUBE-SERVICES", true),
-        ("FORWARD", "KUBE-EXTERNAL-SERVICES", true),
-        ("OUTPUT", "KUBE-PROXY-FIREWALL", true),
-        ("OUTPUT", "KUBE-SERVICES", true),
-        ("OUTPUT", "KUBE-FIREWALL", false),
-    ];
-    let filter = dump
-        .split("*filter")
-        .nth(1)
-        .and_then(|t| t.split("COMMIT").next())
-        .unwrap_or("");
-    JUMPS
-        .iter()
-        .filter(|(_, chain, _)| filter.contains(&format!(":{chain} ")))
-        .filter(|(from, chain, _)| {
-            !filter.contains(&format!("-A {from} ")) || !filter.contains(&format!("-j {chain}"))
-        })
-        .map(|(from, chain, new)| {
-            let state = if *new {
-                "-m conntrack --ctstate NEW "
-            } else {
-                ""
-            };
-            serde_json::Value::String(format!("*filter -A {from} {state}-j {chain}"))
-        })
-        .collect()
-}
+use chainlens_core::{kube, parse};
 
 #[test]
 fn kube_proxy_flows() {
@@ -96,14 +33,28 @@ fn kube_proxy_flows() {
         if flows.is_empty() {
             continue;
         }
+        // The cases do not hold the jumps from the built-in chains (kube-proxy's test tracer
+        // walks its chains directly): `read` assumes them as kube-proxy writes them.
         let raw = case["iptables_save"].as_str().unwrap_or("");
-        let mut jumps = case["base_chain_jumps_present_in_fake_but_not_in_dump"]
+        let mut parsed = parse(raw);
+        let assumed = kube::complete(&mut parsed);
+        // Every jump kube-proxy's fake holds beyond the dump is one `complete` assumed.
+        for jump in case["base_chain_jumps_present_in_fake_but_not_in_dump"]
             .as_array()
-            .cloned()
-            .unwrap_or_default();
-        jumps.extend(kube_proxy_filter_jumps(raw));
-        let dump = with_base_jumps(raw, &jumps);
-        let parsed = parse(&dump);
+            .into_iter()
+            .flatten()
+            .filter_map(|j| j.as_str())
+        {
+            let (table, rule) = jump.split_once(' ').unwrap_or_default();
+            let table = table.trim_start_matches('*');
+            assert!(
+                assumed
+                    .iter()
+                    .any(|a| a.table == table && a.rules.iter().any(|r| r == rule)),
+                "{}: `{jump}` was not assumed; assumed {assumed:?}",
+                path.display()
+            );
+        }
         let local_ips: Vec<IpAddr> = case["tracer"]["local_ips"]
             .as_array()
             .into_iter()

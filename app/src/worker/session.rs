@@ -578,7 +578,7 @@ impl Session {
         }
         self.understand_once();
         let a = self.analysis.as_ref()?;
-        let b = chainlens_core::parse(other);
+        let b = chainlens_core::read(other);
         let b_services = kube::decode(&b.ruleset);
         let d = kube::diff(&a.parsed.ruleset, &a.kube.services, &b.ruleset, &b_services);
         let mut rules = String::new();

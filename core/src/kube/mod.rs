@@ -12,6 +12,7 @@
 mod cascade;
 mod decode;
 mod diff;
+mod entry;
 mod explain;
 mod findings;
 pub mod presets;
@@ -26,6 +27,7 @@ use crate::text::Span;
 pub use cascade::{Cascade, CascadeForm, CascadeStep, monte_carlo};
 pub use decode::decode;
 pub use diff::{Diff, ServiceChange, diff};
+pub use entry::{Assumed, complete};
 pub use explain::{explain_chain, explain_rule};
 pub use findings::{Finding, findings};
 pub use presets::{presets, targets};

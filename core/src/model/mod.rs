@@ -60,8 +60,18 @@ impl Table {
         )
     }
 
+    /// Not in the paste at all: added whole by `kube::complete`.
+    pub fn assumed(&self) -> bool {
+        self.header.is_none() && self.chains.iter().all(|c| c.assumed)
+    }
+
+    /// Rules as pasted (assumed ones not counted).
     pub fn rule_count(&self) -> usize {
-        self.chains.iter().map(|c| c.rules.len()).sum()
+        self.chains
+            .iter()
+            .flat_map(|c| &c.rules)
+            .filter(|r| r.origin != Origin::Assumed)
+            .count()
     }
 
     /// What `target` names in this table: a chain of it, a verdict, an extension, or a chain the
@@ -147,6 +157,8 @@ pub struct Chain {
     /// The `:CHAIN` line, or `None` when rules were appended to a chain never declared.
     pub declared: Option<Span>,
     pub rules: Vec<Rule>,
+    /// Not in the paste: added because kube-proxy always writes it (`kube::complete`).
+    pub assumed: bool,
 }
 
 impl Chain {
@@ -157,6 +169,7 @@ impl Chain {
             counters: None,
             declared: None,
             rules: Vec::new(),
+            assumed: false,
         }
     }
 
@@ -221,6 +234,9 @@ pub enum Origin {
     Save,
     /// An `iptables -L` row; without `-v` the listing does not show `-i`/`-o`.
     Listing { interfaces_shown: bool },
+    /// Not in the paste: a rule kube-proxy always writes, assumed for a fragment
+    /// (`kube::complete`).
+    Assumed,
 }
 
 impl Rule {

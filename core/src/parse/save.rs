@@ -194,7 +194,8 @@ impl<'t> Reader<'t> {
                     "it is listed again later, and the later listing is used",
                 ))
             }
-            None => {
+            // Assumed rules come after parsing; none is here yet.
+            None | Some(Origin::Assumed) => {
                 chain.rules = rules;
                 None
             }

@@ -1,0 +1,194 @@
+//! Real grep'd and `-S CHAIN` fragments (`conformance/real-nodes/`) hold kube-proxy's Service
+//! chains without the rules that lead into them. `read` assumes those as kube-proxy writes them,
+//! says so, and a packet then goes where it goes on the node — not "nothing happens".
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+
+use chainlens_core::model::values::Protocol;
+use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulation, Snat, Verdict, simulate};
+use chainlens_core::{Ruleset, Severity, print, read};
+
+fn real(name: &str) -> String {
+    let path = common::shared().join("conformance/real-nodes").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().expect("ip")
+}
+
+fn trace<'r>(ruleset: &'r Ruleset, dst: &str, dport: u16, local: &[&str]) -> Simulation<'r> {
+    let (facts, _) = NodeFacts::infer(ruleset);
+    let facts = NodeFacts {
+        local_ips: local.iter().map(|a| ip(a)).collect(),
+        ..facts
+    };
+    let packet = Packet::new(
+        ip("198.51.100.7"),
+        ip(dst),
+        Protocol::TCP,
+        dport,
+        Entry::Outside,
+    );
+    simulate(ruleset, &packet, &facts)
+}
+
+/// (verdict, DNAT, masqueraded) → probability.
+fn outcomes(sim: &Simulation) -> BTreeMap<(Verdict, Option<SocketAddr>, bool), f64> {
+    let mut out = BTreeMap::new();
+    for o in &sim.outcomes {
+        *out.entry((o.verdict, o.dnat, o.snat.is_some()))
+            .or_insert(0.0) += o.probability;
+    }
+    out
+}
+
+#[test]
+fn grepd_kind_fragment_traces_to_its_endpoints() {
+    let text = real("09-kind-etp-local-grep-transcript.txt");
+    let parsed = read(&text);
+    let assumed: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "assumed-kube-proxy-rules")
+        .collect();
+    assert_eq!(
+        assumed.len(),
+        2,
+        "nat and filter: {:#?}",
+        parsed.diagnostics
+    );
+    assert!(assumed.iter().all(|d| d.severity == Severity::Info));
+    assert!(
+        assumed[0].message.contains("-A PREROUTING")
+            && assumed[0].message.contains("KUBE-POSTROUTING"),
+        "{}",
+        assumed[0].message
+    );
+    // What was pasted is what prints: nothing assumed is written back.
+    let printed = print::ruleset(&parsed.ruleset);
+    assert!(
+        !printed.contains("PREROUTING") && !printed.contains("*filter"),
+        "{printed}"
+    );
+    assert_eq!(printed.matches("\n-A ").count(), 13, "{printed}");
+
+    // From outside to the cluster IP: both endpoints, half each, masqueraded (! -s pod CIDR).
+    let sim = trace(&parsed.ruleset, "10.96.115.88", 80, &["192.0.2.10"]);
+    let got = outcomes(&sim);
+    let want: BTreeMap<_, _> = [
+        (
+            (
+                Verdict::Accept,
+                Some("10.244.1.3:80".parse().expect("addr")),
+                true,
+            ),
+            0.5,
+        ),
+        (
+            (
+                Verdict::Accept,
+                Some("10.244.2.3:80".parse().expect("addr")),
+                true,
+            ),
+            0.5,
+        ),
+    ]
+    .into();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{got:?}"
+    );
+    for (k, p) in &want {
+        assert!((got[k] - p).abs() < 1e-9, "{k:?}: {}", got[k]);
+    }
+    assert!(
+        sim.outcomes
+            .iter()
+            .all(|o| o.snat == Some(Snat::Masquerade(None))
+                || matches!(o.snat, Some(Snat::Masquerade(Some(_)))))
+    );
+
+    // The NodePort from outside with no local endpoint: KUBE-MARK-DROP, then the firewall.
+    let sim = trace(&parsed.ruleset, "192.0.2.10", 32070, &["192.0.2.10"]);
+    let got = outcomes(&sim);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got.keys().next().map(|k| k.0),
+        Some(Verdict::Drop),
+        "{got:?}"
+    );
+    let o = &sim.outcomes[0];
+    assert!(
+        o.path.iter().any(|s| s.chain == "KUBE-FIREWALL"),
+        "{:?}",
+        o.path.iter().map(|s| s.chain).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn early_iptables_proxy_fragment_keeps_its_own_entry_rules() {
+    // This fragment pastes PREROUTING/OUTPUT/POSTROUTING itself: only KUBE-POSTROUTING, which
+    // it jumps to but did not paste ("..."), is assumed.
+    let text = real("20-iptables-proxy-nodeport-S-fragment.txt");
+    let parsed = read(&text);
+    let assumed: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "assumed-kube-proxy-rules")
+        .collect();
+    assert_eq!(assumed.len(), 1, "{:#?}", parsed.diagnostics);
+    assert!(
+        assumed[0].message.contains("-A KUBE-POSTROUTING")
+            && !assumed[0].message.contains("-A PREROUTING"),
+        "{}",
+        assumed[0].message
+    );
+    // The NodePort from outside: either endpoint, masqueraded by the NodePort's own rule.
+    let sim = trace(&parsed.ruleset, "192.0.2.10", 30964, &["192.0.2.10"]);
+    let got = outcomes(&sim);
+    let dnats: Vec<_> = got.keys().map(|k| (k.0, k.1, k.2)).collect();
+    assert_eq!(
+        dnats,
+        vec![
+            (
+                Verdict::Accept,
+                Some("192.168.125.129:3306".parse().expect("addr")),
+                true
+            ),
+            (
+                Verdict::Accept,
+                Some("192.168.125.131:3306".parse().expect("addr")),
+                true
+            ),
+        ],
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_full_dump_assumes_nothing() {
+    for seed in [
+        "kind-v1.23-iptables-v1.8.4.iptables-save",
+        "bind-kube-proxy-v1.4.21.iptables-save",
+        "bind-manual-dnat-v1.4.21.iptables-save",
+    ] {
+        let path = common::shared().join("fixtures/seeds").join(seed);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("{}", path.display());
+        };
+        let parsed = read(&text);
+        assert!(
+            !parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.code == "assumed-kube-proxy-rules"),
+            "{seed}: {:#?}",
+            parsed.diagnostics
+        );
+    }
+}
