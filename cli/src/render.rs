@@ -163,6 +163,7 @@ fn conntrack(
         protocol,
         std::net::IpAddr::from([198, 51, 100, 10]),
         chainlens_core::sim::Entry::Outside,
+        chainlens_core::sim::Limits::default(),
     );
     let ceiling = routing
         .pools

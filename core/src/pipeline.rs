@@ -13,7 +13,7 @@ use crate::render::chart::{cascade_svg, conntrack_svg};
 use crate::render::graph::ChainGraph;
 use crate::render::{svg, text};
 use crate::share::{self, Display, ShareState};
-use crate::sim::{NodeFacts, Query, Which};
+use crate::sim::{Limits, NodeFacts, Query, Which};
 use crate::text::LineIndex;
 use crate::{Summary, read};
 
@@ -34,6 +34,12 @@ pub struct Run {
 
 /// Runs the whole pipeline over `text`.
 pub fn run(text: &str) -> Run {
+    run_with(text, Limits::default())
+}
+
+/// [`run`] with traces bounded by `limits` (the fuzzers use small ones: every code path, cut
+/// off sooner, so that an input costs milliseconds rather than seconds under the sanitiser).
+pub fn run_with(text: &str, limits: Limits) -> Run {
     let mut out = Run::default();
     let parsed = read(text);
     let index = LineIndex::new(text);
@@ -72,7 +78,11 @@ pub fn run(text: &str) -> Run {
                     which,
                     ..query.clone()
                 }
-                .trace(&parsed.ruleset);
+                .trace_with(
+                    &parsed.ruleset,
+                    NodeFacts::infer(&parsed.ruleset),
+                    limits,
+                );
                 out.traces += 1;
                 out.outcomes += traced.simulation.outcomes.len();
                 let sum: f64 = traced.simulation.explored()
@@ -98,6 +108,7 @@ pub fn run(text: &str) -> Run {
     {
         let mut request = Request::new(to, protocol, Profile::Constant(2500.0));
         request.duration = 30;
+        request.limits = limits;
         request.mode = Mode::Both;
         match request.run(&parsed.ruleset, &facts) {
             Ok(planned) => {

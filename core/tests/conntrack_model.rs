@@ -47,6 +47,7 @@ fn routing(rules: &str, to: &str, node: Option<&str>) -> Routing {
         Protocol::UDP,
         IpAddr::from([198, 51, 100, 10]),
         Entry::Outside,
+        chainlens_core::sim::Limits::default(),
     )
 }
 
@@ -130,6 +131,7 @@ fn the_seed_story() {
         Protocol::UDP,
         IpAddr::from([198, 51, 100, 10]),
         Entry::Outside,
+        chainlens_core::sim::Limits::default(),
     );
     assert!(r.pools.is_empty());
     assert!((r.unpooled - 1.0).abs() < 1e-12);

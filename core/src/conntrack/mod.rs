@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::model::Ruleset;
 use crate::model::values::Protocol;
-use crate::sim::{Entry, NodeFacts, Packet, Simulator, Snat, Verdict};
+use crate::sim::{Entry, Limits, NodeFacts, Packet, Simulator, Snat, Verdict};
 
 pub use analytic::analytic;
 pub use flows::flows;
@@ -213,8 +213,9 @@ pub fn pools(
     protocol: Protocol,
     client: IpAddr,
     entry: Entry,
+    limits: Limits,
 ) -> Routing {
-    let simulator = Simulator::new(ruleset);
+    let simulator = Simulator::new(ruleset).with_limits(limits);
     let mut packet = Packet::new(client, to.ip(), protocol, to.port(), entry);
     packet.sport = 40000;
     let sim = simulator.run(&packet, facts);

@@ -14,7 +14,7 @@ use super::{
 use crate::model::Ruleset;
 use crate::model::values::Protocol;
 use crate::share;
-use crate::sim::{Entry, NodeFacts};
+use crate::sim::{Entry, Limits, NodeFacts};
 
 /// The per-flow model handles about 1.5 million flows a second natively (less in a browser):
 /// plans with more flows than this run the analytic model only.
@@ -54,6 +54,8 @@ pub struct Request {
     pub seed: u64,
     /// A measured log (`DATE : count / max`, counts, CSV) or a `conntrack -L` paste.
     pub measured: Option<String>,
+    /// How far the simulator follows the clients' first packet to find the pools.
+    pub limits: Limits,
 }
 
 /// What is wrong with a plan, said for the field that holds it.
@@ -125,6 +127,7 @@ impl Request {
             mode: Mode::Analytic,
             seed: 1,
             measured: None,
+            limits: Limits::default(),
         }
     }
 
@@ -243,7 +246,15 @@ impl Request {
         } else {
             Entry::Outside
         };
-        let routing = pools(ruleset, &facts, self.to, self.protocol, client, entry);
+        let routing = pools(
+            ruleset,
+            &facts,
+            self.to,
+            self.protocol,
+            client,
+            entry,
+            self.limits,
+        );
         // A `conntrack -L` paste is read as entries grouped by pool, not as a series.
         let listed = self
             .measured

@@ -117,7 +117,11 @@ pub fn complete(parsed: &mut Parsed) -> Vec<Assumed> {
         // A table that declares a built-in chain is whole (`iptables-save`, `-S`, `-L` of the
         // table): nothing is assumed for it, even where its rules leave kube-proxy's chains
         // unreached (the founding story's hand-written DNAT is such a table).
-        if c.table.chains.iter().any(|ch| ch.is_builtin() && ch.declared.is_some()) {
+        if c.table
+            .chains
+            .iter()
+            .any(|ch| ch.is_builtin() && ch.declared.is_some())
+        {
             continue;
         }
         match c.table.name.as_str() {
