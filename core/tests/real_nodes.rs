@@ -178,3 +178,27 @@ fn real_nodes() {
     }
     common::snapshot("real-nodes.txt", &snapshot, "what the real pastes read as");
 }
+
+#[test]
+fn pod_network_from_the_cni_plugin_when_kube_proxy_has_no_cluster_cidr() {
+    use chainlens_core::model::values::Cidr;
+    use chainlens_core::sim::Inferred;
+    let text = std::fs::read_to_string(
+        common::shared().join("conformance/real-nodes/07-docker-desktop-k8s-nat-nvL.txt"),
+    )
+    .unwrap_or_default();
+    let parsed = read(&text);
+    let (facts, said) = NodeFacts::infer(&parsed.ruleset);
+    let pods = Cidr::parse("10.1.0.0/16").expect("cidr");
+    // Docker's 172.17.0.0/16 behind docker0 is a bridge of the node, not the pod network.
+    assert_eq!(facts.pod_cidr, Some(pods), "{said:?}");
+    assert!(
+        said.contains(&Inferred::PodNetworkFromCni(pods)),
+        "{said:?}"
+    );
+    assert!(
+        facts.bridges.iter().any(|(_, i)| i == "docker0"),
+        "{:?}",
+        facts.bridges
+    );
+}

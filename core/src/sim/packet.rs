@@ -77,6 +77,38 @@ impl Packet {
     }
 }
 
+/// The pod network as a CNI plugin's nat rules show it: the bridge plugin's per-pod `CNI-…`
+/// chain (`-d CIDR -j ACCEPT`, then `MASQUERADE`), or flannel's `-s CIDR -d CIDR -j RETURN`.
+fn cni_pod_network(ruleset: &Ruleset) -> Option<Cidr> {
+    let nat = ruleset.table("nat")?;
+    let net = |a: &Option<crate::model::values::Negatable<Address>>| match a {
+        Some(a) if !a.negated => match &a.value {
+            Address::Net(c) => Some(*c),
+            Address::Placeholder(_) => None,
+        },
+        _ => None,
+    };
+    let is = |r: &crate::model::Rule, name: &str| r.target.as_ref().is_some_and(|t| t.name == name);
+    let bridge_plugin = nat
+        .chains
+        .iter()
+        .filter(|c| c.name.starts_with("CNI-") && c.rules.iter().any(|r| is(r, "MASQUERADE")))
+        .find_map(|c| {
+            c.rules
+                .iter()
+                .take_while(|r| !is(r, "MASQUERADE"))
+                .find(|r| is(r, "ACCEPT") && r.header.src.is_none())
+                .and_then(|r| net(&r.header.dst))
+        });
+    bridge_plugin.or_else(|| {
+        nat.chains.iter().flat_map(|c| &c.rules).find_map(|r| {
+            let (s, d) = (net(&r.header.src)?, net(&r.header.dst)?);
+            let host = s.prefix_len().is_none_or(|l| l == 32 || l == 128);
+            (is(r, "RETURN") && s == d && !host).then_some(s)
+        })
+    })
+}
+
 /// What the simulator must know about the node and cannot read from the rules.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeFacts {
@@ -202,6 +234,9 @@ impl NodeFacts {
         {
             facts.pod_cidr = Some(cidr);
             said.push(Inferred::PodNetworkFromKubeProxy(cidr));
+        } else if let Some(cidr) = cni_pod_network(ruleset) {
+            facts.pod_cidr = Some(cidr);
+            said.push(Inferred::PodNetworkFromCni(cidr));
         } else if let Some((cidr, iface)) = bridges.first().cloned() {
             facts.pod_cidr = Some(cidr);
             facts.pod_iface = iface;
@@ -261,6 +296,9 @@ pub enum Inferred {
     PodNetworkFromKubeProxy(Cidr),
     /// ip-masq-agent's `-d CIDR -j RETURN` before its MASQUERADE.
     PodNetworkFromMasqAgent(Cidr),
+    /// A CNI plugin's masquerade rules: the bridge plugin's `CNI-…` chain accepting `-d CIDR`
+    /// before its MASQUERADE, flannel's `-s CIDR -d CIDR -j RETURN`.
+    PodNetworkFromCni(Cidr),
     PodNetworkUnknown,
     /// The interface taken for traffic from outside, when the rules do not say.
     ExternalInterface(String),
@@ -284,6 +322,10 @@ impl std::fmt::Display for Inferred {
             Inferred::PodNetworkFromMasqAgent(cidr) => write!(
                 f,
                 "pod network {cidr}, from the masquerade agent's exception for it"
+            ),
+            Inferred::PodNetworkFromCni(cidr) => write!(
+                f,
+                "pod network {cidr}, from the CNI plugin's masquerade rules (traffic to it is left alone)"
             ),
             Inferred::PodNetworkUnknown => write!(
                 f,
