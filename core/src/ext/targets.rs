@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::{RuleContext, hex, save_raw, save_string, save_word};
-use crate::model::values::{port, u32_value, value_mask};
+use crate::model::values::{port, port_number, u32_value, value_mask};
 
 /// What a target does, with its options.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -677,7 +677,8 @@ fn nat_range(arg: &str) -> Result<Nat, String> {
         };
         let (a, b) = match (port(range), range.split_once('-')) {
             (Ok(p), _) => (p, p),
-            (Err(_), Some((a, b))) => (port(a)?, port(b)?),
+            // The ends of a range are numbers (`echo-ssh` is refused).
+            (Err(_), Some((a, b))) => (port_number(a)?, port_number(b)?),
             (Err(e), None) => return Err(e),
         };
         if a > b {

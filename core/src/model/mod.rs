@@ -4,6 +4,7 @@
 //! by name. Whether a target names a chain or an extension is decided against the table, since
 //! dumps may jump to a chain before declaring it.
 
+pub mod services;
 pub mod values;
 
 use serde::Serialize;

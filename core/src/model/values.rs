@@ -6,6 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
+use super::services::SERVICES;
+
 /// An option value with its `!`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Negatable<T> {
@@ -325,51 +327,23 @@ impl fmt::Display for PortRange {
     }
 }
 
-/// A port number or one of the service names people see in `iptables -L` without `-n`.
+/// A port number only, as the NAT targets read the ends of a port range (no names).
+pub fn port_number(text: &str) -> Result<u16, String> {
+    text.parse::<u16>()
+        .map_err(|_| format!("`{text}` is not a port number (0 to 65535)"))
+}
+
+/// A port number or a service name, as matches read `--dport ssh` and as `iptables -L`
+/// without `-n` prints ports (Debian's netbase names, [`SERVICES`]).
 pub fn port(text: &str) -> Result<u16, String> {
     if let Ok(n) = text.parse::<u16>() {
         return Ok(n);
     }
     SERVICES
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, p)| *p)
-        .ok_or_else(|| format!("`{text}` is not a port number (0 to 65535)"))
+        .binary_search_by(|(name, _)| (*name).cmp(text))
+        .map(|i| SERVICES[i].1)
+        .map_err(|_| format!("`{text}` is not a port number (0 to 65535)"))
 }
-
-/// The `/etc/services` names common in Kubernetes listings.
-pub const SERVICES: &[(&str, u16)] = &[
-    ("ftp-data", 20),
-    ("ftp", 21),
-    ("ssh", 22),
-    ("telnet", 23),
-    ("smtp", 25),
-    ("domain", 53),
-    ("bootps", 67),
-    ("bootpc", 68),
-    ("http", 80),
-    ("www", 80),
-    ("ntp", 123),
-    ("snmp", 161),
-    ("ldap", 389),
-    ("https", 443),
-    ("microsoft-ds", 445),
-    ("submission", 587),
-    ("ldaps", 636),
-    ("mysql", 3306),
-    ("postgresql", 5432),
-    ("http-alt", 8080),
-    ("webcache", 8080),
-    ("sunrpc", 111),
-    ("imap", 143),
-    ("imaps", 993),
-    ("pop3", 110),
-    ("pop3s", 995),
-    ("redis", 6379),
-    ("kerberos", 88),
-    ("syslog", 514),
-    ("nfs", 2049),
-];
 
 /// Parses a 32-bit value in decimal, hex (`0x`) or octal (leading `0`), as `strtoul` does.
 pub fn u32_value(text: &str) -> Result<u32, String> {
@@ -394,6 +368,18 @@ pub fn value_mask(text: &str, default_mask: u32) -> Result<(u32, u32), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_names_are_netbase_s() {
+        assert!(
+            SERVICES.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, no repeats"
+        );
+        for (name, p) in [("bgp", 179), ("ircd", 6667), ("domain", 53), ("bootpc", 68)] {
+            assert_eq!(port(name), Ok(p), "{name}");
+        }
+        assert!(port("no-such-service").is_err());
+    }
 
     #[test]
     fn cidr_prints_masked_and_keeps_odd_masks() {
