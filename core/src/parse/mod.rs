@@ -167,6 +167,10 @@ impl Paste<'_> {
             self.close_prose();
             return;
         }
+        if let Some(d) = tool_warning(line, span) {
+            self.diagnostics.push(d);
+            return;
+        }
         if let Some(header) = listing::ChainHeader::parse(line) {
             self.close_listing();
             self.close_prose();
@@ -346,6 +350,33 @@ impl Paste<'_> {
 }
 
 /// Lines of the save grammar: `*table`, `:CHAIN`, `-A …`, `[p:b] -A …`, `COMMIT`, `# …`.
+/// What iptables' own `# Warning:` lines say about the paste: both say it is not the whole
+/// ruleset the kernel runs.
+fn tool_warning(line: &str, span: Span) -> Option<Diagnostic> {
+    let text = line.trim().strip_prefix("# Warning: ")?;
+    if text.starts_with("iptables-legacy tables present") {
+        Some(
+            Diagnostic::warning(
+                "legacy-tables-present",
+                span,
+                "iptables-nft printed this and warns that iptables-legacy tables exist too: the kernel runs both, and this paste shows only the nf_tables ones",
+            )
+            .with_help("paste `iptables-legacy-save` as well (Weave, older Calico and kube-proxy images write legacy rules)"),
+        )
+    } else if text.contains("is managed by iptables-nft") {
+        Some(
+            Diagnostic::info(
+                "iptables-nft-table",
+                span,
+                format!("nft says: {text}; its rules are iptables rules, and `iptables-nft-save` prints them as iptables reads them"),
+            )
+            .with_help("paste `iptables-nft-save` for this table: matches nft shows as `xt match` are then readable"),
+        )
+    } else {
+        None
+    }
+}
+
 fn is_save_line(line: &str) -> bool {
     line.starts_with(['*', ':', '-', '#'])
         || line.starts_with("COMMIT")

@@ -801,7 +801,8 @@ mod tests {
     fn crlf_tabs_and_the_legacy_warning_line() {
         let text = "# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\r\n*nat\r\n\t:X - [0:0]\r\n\t-A X -j ACCEPT\r\nCOMMIT\r\n";
         let parsed = parse(text);
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["legacy-tables-present"], "{:?}", parsed.diagnostics);
         assert_eq!(parsed.ruleset.tables[0].rule_count(), 1);
     }
 
