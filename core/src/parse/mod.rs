@@ -208,7 +208,7 @@ impl Paste<'_> {
             }
             return;
         }
-        if self.save.in_table() || is_save_line(line) {
+        if (self.save.in_table() || is_save_line(line)) && !is_bullet(line) {
             self.close_prose();
             self.seen.save = true;
             self.save.line(line, span);
@@ -375,6 +375,13 @@ fn tool_warning(line: &str, span: Span) -> Option<Diagnostic> {
     } else {
         None
     }
+}
+
+/// A line of prose written as a list item (` - A test for…`, `* note`): iptables' commands
+/// are `-A`, `-N`…, never a dash and a blank, and a table is `*nat`.
+fn is_bullet(line: &str) -> bool {
+    let t = line.trim_start();
+    ["- ", "* ", "• ", "-- "].iter().any(|b| t.starts_with(b))
 }
 
 fn is_save_line(line: &str) -> bool {

@@ -798,6 +798,17 @@ mod tests {
     }
 
     #[test]
+    fn prose_bullets_between_rules_are_prose() {
+        // conformance/real-nodes/16: the author's notes inside the pasted block.
+        let text = "-A KUBE-EXT-X -j KUBE-SVC-X\nTwo noticable changes in KUBE-EXT-X\n - A test for source in 10.42.0.0/16 calls KUBE-SVC-X.\n - The default rule is changed.\n-A KUBE-SVC-X -j ACCEPT\n";
+        let parsed = parse(text);
+        let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code).collect();
+        assert!(!codes.contains(&"unknown-command"), "{:?}", parsed.diagnostics);
+        assert!(codes.contains(&"not-rules"), "{codes:?}");
+        assert_eq!(parsed.ruleset.tables[0].rule_count(), 2);
+    }
+
+    #[test]
     fn crlf_tabs_and_the_legacy_warning_line() {
         let text = "# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\r\n*nat\r\n\t:X - [0:0]\r\n\t-A X -j ACCEPT\r\nCOMMIT\r\n";
         let parsed = parse(text);
