@@ -201,7 +201,7 @@ impl<'t> Reader<'t> {
             }
         };
         if let Some((at, note)) = note {
-            self.diagnostics.push(Diagnostic::info(
+            self.diagnostics.push(Diagnostic::warning(
                 "chain-seen-twice",
                 at,
                 format!("chain `{name}` appears more than once: {note}"),
@@ -371,10 +371,33 @@ impl<'t> Reader<'t> {
             }
             "-N" | "--new-chain" => {
                 self.understood += 1;
+                let loose = self.current.is_none();
+                self.flush_fronts(loose);
                 let (table, index) = self.table_for();
-                chain_mut(table, index, &chain_name)
-                    .declared
-                    .get_or_insert(span);
+                let chain = chain_mut(table, index, &chain_name);
+                // `iptables -S CHAIN` pasted twice (before and after a change): iptables-restore
+                // would refuse the second `-N`; the later listing is the chain as it became.
+                let earlier = match (chain.rules.first(), chain.rules.last()) {
+                    (Some(first), Some(last)) if chain.declared.is_some() => Some((
+                        Span::new(first.span.start, last.span.end),
+                        chain.rules.len(),
+                    )),
+                    _ => None,
+                };
+                if let Some((at, n)) = earlier {
+                    chain.rules.clear();
+                    chain.declared = Some(span);
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            "chain-seen-twice",
+                            at,
+                            format!("chain `{chain_name}` appears more than once: it is declared again later (`-N`), and its later rules are used instead of these {n}"),
+                        )
+                        .with_help("paste each chain once, as it is now"),
+                    );
+                } else {
+                    chain.declared.get_or_insert(span);
+                }
             }
             "-P" | "--policy" => {
                 self.understood += 1;
@@ -798,12 +821,41 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_shown_twice_with_s_keeps_the_later_rules_and_says_so() {
+        // conformance/real-nodes/16: `iptables -S KUBE-EXT-…` before and after a change.
+        let text = "$ iptables -t nat -S KUBE-EXT-X\n-N KUBE-EXT-X\n-A KUBE-EXT-X -j KUBE-MARK-MASQ\n-A KUBE-EXT-X -j KUBE-SVC-X\n$ iptables -t nat -S KUBE-EXT-X\n-N KUBE-EXT-X\n-A KUBE-EXT-X -s 10.42.0.0/16 -j KUBE-SVC-X\n-A KUBE-EXT-X -j KUBE-SVL-X\n";
+        let parsed = parse(text);
+        let twice: Vec<&Diagnostic> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "chain-seen-twice")
+            .collect();
+        assert_eq!(twice.len(), 1, "{:?}", parsed.diagnostics);
+        assert_eq!(twice[0].severity, crate::Severity::Warning);
+        assert_eq!(
+            &text[twice[0].span.start..twice[0].span.end],
+            "-A KUBE-EXT-X -j KUBE-MARK-MASQ\n-A KUBE-EXT-X -j KUBE-SVC-X"
+        );
+        let chain = parsed.ruleset.tables[0].chain("KUBE-EXT-X").expect("chain");
+        let targets: Vec<&str> = chain
+            .rules
+            .iter()
+            .filter_map(|r| r.target.as_ref().map(|t| t.name.as_str()))
+            .collect();
+        assert_eq!(targets, ["KUBE-SVC-X", "KUBE-SVL-X"]);
+    }
+
+    #[test]
     fn prose_bullets_between_rules_are_prose() {
         // conformance/real-nodes/16: the author's notes inside the pasted block.
         let text = "-A KUBE-EXT-X -j KUBE-SVC-X\nTwo noticable changes in KUBE-EXT-X\n - A test for source in 10.42.0.0/16 calls KUBE-SVC-X.\n - The default rule is changed.\n-A KUBE-SVC-X -j ACCEPT\n";
         let parsed = parse(text);
         let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code).collect();
-        assert!(!codes.contains(&"unknown-command"), "{:?}", parsed.diagnostics);
+        assert!(
+            !codes.contains(&"unknown-command"),
+            "{:?}",
+            parsed.diagnostics
+        );
         assert!(codes.contains(&"not-rules"), "{codes:?}");
         assert_eq!(parsed.ruleset.tables[0].rule_count(), 2);
     }
