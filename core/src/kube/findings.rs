@@ -2,7 +2,7 @@
 //! rules it points at, an explanation and what to do. Masquerade findings come from packets
 //! walked through the simulator, not from pattern matching, so they hold for any rule shape.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
@@ -57,6 +57,7 @@ pub fn findings(ruleset: &Ruleset, services: &[ServicePort], facts: &NodeFacts) 
     missing_chains(ruleset, &mut out);
     unreferenced_chains(ruleset, &mut out);
     unreachable_rules(ruleset, &mut out);
+    repeated_rules(ruleset, &mut out);
     cost(ruleset, services, &mut out);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
@@ -408,6 +409,76 @@ fn ends_chain(rule: &Rule) -> bool {
     })
 }
 
+/// A rule written again in the same chain (a component that appends its rules on every
+/// restart, a paste listed twice): the second does nothing the first did not.
+fn repeated_rules(ruleset: &Ruleset, out: &mut Vec<Finding>) {
+    let (mut rules, mut lossy) = (Vec::new(), Vec::new());
+    for table in &ruleset.tables {
+        for chain in &table.chains {
+            let mut seen: HashMap<String, &Rule> = HashMap::new();
+            for (i, rule) in chain.rules.iter().enumerate() {
+                // A second draw of a probability, a limit or a recent list is not a repeat.
+                let stateful = rule
+                    .matches
+                    .iter()
+                    .any(|m| matches!(m, Match::Statistic(_) | Match::Limit(_) | Match::Recent(_)));
+                if rule.origin == Origin::Assumed || stateful {
+                    continue;
+                }
+                let mut bare = rule.clone();
+                bare.counters = None;
+                match seen.entry(crate::print::rule(&bare, ruleset.ipv6)) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(rule);
+                    }
+                    // The earlier copy ends the chain for what it matches, yet this one
+                    // counted packets: they differ in matches the printing iptables left out.
+                    std::collections::hash_map::Entry::Occupied(first)
+                        if ends_chain(first.get())
+                            && rule.counters.is_some_and(|c| c.packets > 0) =>
+                    {
+                        lossy.push(rule_ref(table, chain, i));
+                    }
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        rules.push(rule_ref(table, chain, i));
+                    }
+                }
+            }
+        }
+    }
+    if !lossy.is_empty() {
+        out.push(Finding {
+            code: "lossy-print",
+            severity: Severity::Warning,
+            message: format!(
+                "{} {} an earlier rule that ends the chain, yet counted packets: matches are missing from the paste",
+                lossy.len(),
+                if lossy.len() == 1 { "rule prints like" } else { "rules print like" }
+            ),
+            explanation: "Had the rules been the same, the earlier one would have taken every packet and the later one would count none. They differ in matches this iptables did not print: an iptables older than the one that wrote the rules (or iptables-legacy reading what iptables-nft wrote) shows only what it knows. Traces through these rules are not what the kernel does.".into(),
+            action: "Paste the output of the iptables that wrote the rules: `iptables-nft-save` (or `iptables-legacy-save`), from the same version as the component that installed them.".into(),
+            service: None,
+            rules: lossy,
+        });
+    }
+    if rules.is_empty() {
+        return;
+    }
+    out.push(Finding {
+        code: "repeated-rule",
+        severity: Severity::Warning,
+        message: format!(
+            "{} {} an earlier rule of the same chain",
+            rules.len(),
+            if rules.len() == 1 { "rule repeats" } else { "rules repeat" }
+        ),
+        explanation: "The same matches and target appear earlier in the chain: a packet the repeat would take was already taken (a verdict) or already changed the same way. Components that append their rules when they restart without checking leave such copies; each costs an evaluation per packet.".into(),
+        action: "Delete the copies (`iptables -D CHAIN N`); if they come back, the component that writes them adds rules without checking for its own.".into(),
+        service: None,
+        rules,
+    });
+}
+
 fn unreachable_rules(ruleset: &Ruleset, out: &mut Vec<Finding>) {
     let mut rules = Vec::new();
     for table in &ruleset.tables {
@@ -490,4 +561,54 @@ fn cost(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
             .filter_map(|(s, _)| s.entries.iter().find(|e| e.chain == "KUBE-SERVICES").cloned())
             .collect(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_rules_are_found_and_second_draws_are_not() {
+        let dump = "*filter\n:FORWARD ACCEPT [0:0]\n\
+            [5:300] -A FORWARD -j DOCKER-USER\n\
+            -A FORWARD -m statistic --mode random --probability 0.5 -j LOG\n\
+            [0:0] -A FORWARD -j DOCKER-USER\n\
+            -A FORWARD -m statistic --mode random --probability 0.5 -j LOG\n\
+            -A FORWARD -o docker0 -j ACCEPT\n\
+            COMMIT\n";
+        let parsed = crate::parse(dump);
+        let services = crate::kube::decode(&parsed.ruleset);
+        let found = findings(&parsed.ruleset, &services, &NodeFacts::default());
+        let repeated: Vec<&Finding> = found.iter().filter(|f| f.code == "repeated-rule").collect();
+        assert_eq!(repeated.len(), 1, "{found:#?}");
+        // The copy of the jump, counters aside; not the second coin flip.
+        let at: Vec<usize> = repeated[0].rules.iter().map(|r| r.rule).collect();
+        assert_eq!(at, [3]);
+    }
+
+    #[test]
+    fn copies_that_count_packets_after_a_verdict_are_lossy_prints() {
+        // conformance/real-nodes/07: Docker Desktop's `desktop` chain, nine RETURNs that print
+        // alike and each count packets.
+        let dump = "*nat
+:PREROUTING ACCEPT [0:0]
+:desktop - [0:0]
+            -A PREROUTING -j desktop
+            [2:955] -A desktop -d 192.168.65.0/24 -p tcp -j RETURN
+            [2:136] -A desktop -d 192.168.65.0/24 -p tcp -j RETURN
+            [0:0] -A desktop -d 192.168.65.0/24 -p tcp -j RETURN
+            COMMIT
+";
+        let parsed = crate::parse(dump);
+        let found = findings(&parsed.ruleset, &[], &NodeFacts::default());
+        let rules = |code: &str| -> Vec<usize> {
+            found
+                .iter()
+                .filter(|f| f.code == code)
+                .flat_map(|f| f.rules.iter().map(|r| r.rule))
+                .collect()
+        };
+        assert_eq!(rules("lossy-print"), [2], "{found:#?}");
+        assert_eq!(rules("repeated-rule"), [3], "{found:#?}");
+    }
 }
