@@ -309,6 +309,7 @@ impl Paste<'_> {
         let gathered = self.save.finish();
         let mut diagnostics = gathered.diagnostics;
         diagnostics.append(&mut self.diagnostics);
+        diagnostics.extend(unknown_extensions(&gathered.tables));
         diagnostics.sort_by_key(|d| d.span.start);
         let rules = gathered
             .tables
@@ -350,6 +351,59 @@ impl Paste<'_> {
 }
 
 /// Lines of the save grammar: `*table`, `:CHAIN`, `-A …`, `[p:b] -A …`, `COMMIT`, `# …`.
+/// One warning per match module and target chainlens does not model, at its first rule, with
+/// how many rules use it: those rules are kept as written and their tests are undecided.
+fn unknown_extensions<'t>(tables: &'t [crate::model::Table]) -> Vec<Diagnostic> {
+    use crate::ext::matches::{LISTING_TEXT, Match};
+    use crate::ext::targets::Action;
+    // (kind, name) → (first rule's span, rules).
+    let mut seen: Vec<((&str, &'t str), (Span, usize))> = Vec::new();
+    let mut note =
+        |key: (&'static str, &'t str), span: Span| match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, (_, n))) => *n += 1,
+            None => seen.push((key, (span, 1))),
+        };
+    for rule in tables.iter().flat_map(|t| &t.chains).flat_map(|c| &c.rules) {
+        let mut modules: Vec<&str> = rule
+            .matches
+            .iter()
+            .filter_map(|m| match m {
+                Match::Unknown { module, .. } if module != LISTING_TEXT => Some(module.as_str()),
+                _ => None,
+            })
+            .collect();
+        modules.dedup();
+        for m in modules {
+            note(("match", m), rule.span);
+        }
+        // A known target whose options were refused is said where it was refused.
+        if let Some(t) = &rule.target
+            && matches!(t.action, Action::Unknown(_))
+            && matches!(Action::load(&t.name, false), Action::Unknown(_))
+        {
+            note(("target", t.name.as_str()), rule.span);
+        }
+    }
+    seen.into_iter()
+        .map(|((kind, name), (span, n))| {
+            let (what, effect) = if kind == "match" {
+                (format!("`-m {name}`"), "its test is undecided in traces (each outcome says which way it was taken)")
+            } else {
+                (format!("`-j {name}`"), "a trace passes it as a target with no effect on the packet")
+            };
+            Diagnostic::warning(
+                "unknown-extension",
+                span,
+                format!(
+                    "{what} is not a {kind} chainlens models ({n} rule{}): kept as written; {effect}",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+            .with_help("if it decides where these packets go, check those rules by hand")
+        })
+        .collect()
+}
+
 /// What iptables' own `# Warning:` lines say about the paste: both say it is not the whole
 /// ruleset the kernel runs.
 fn tool_warning(line: &str, span: Span) -> Option<Diagnostic> {

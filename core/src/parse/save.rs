@@ -846,6 +846,32 @@ mod tests {
     }
 
     #[test]
+    fn unknown_modules_are_reported_once_each_with_their_rules() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m foo --bar 1 -j ACCEPT\n-A INPUT -p tcp -m foo --bar 2 -j DROP\n-A INPUT -m socket --transparent -j ACCEPT\n-A INPUT -j FROB\nCOMMIT\n";
+        let parsed = parse(text);
+        let said: Vec<(&str, &str)> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "unknown-extension")
+            .map(|d| (&text[d.span.start..d.span.end], d.message.as_str()))
+            .collect();
+        assert_eq!(said.len(), 2, "{:?}", parsed.diagnostics);
+        assert!(
+            said[0].0.starts_with("-A INPUT -m foo --bar 1")
+                && said[0].1.contains("`-m foo`")
+                && said[0].1.contains("2 rules"),
+            "{said:?}"
+        );
+        assert!(said[1].1.contains("`-m socket`"), "{said:?}");
+        // `-j FROB` names a chain that is not there: said as a missing chain, not here.
+        assert!(
+            parsed.diagnostics.iter().any(|d| d.code == "missing-chain"),
+            "{:?}",
+            parsed.diagnostics
+        );
+    }
+
+    #[test]
     fn prose_bullets_between_rules_are_prose() {
         // conformance/real-nodes/16: the author's notes inside the pasted block.
         let text = "-A KUBE-EXT-X -j KUBE-SVC-X\nTwo noticable changes in KUBE-EXT-X\n - A test for source in 10.42.0.0/16 calls KUBE-SVC-X.\n - The default rule is changed.\n-A KUBE-SVC-X -j ACCEPT\n";
