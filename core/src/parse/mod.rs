@@ -356,13 +356,25 @@ impl Paste<'_> {
 fn unknown_extensions<'t>(tables: &'t [crate::model::Table]) -> Vec<Diagnostic> {
     use crate::ext::matches::{LISTING_TEXT, Match};
     use crate::ext::targets::Action;
-    // (kind, name) → (first rule's span, rules).
-    let mut seen: Vec<((&str, &'t str), (Span, usize))> = Vec::new();
-    let mut note =
-        |key: (&'static str, &'t str), span: Span| match seen.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, (_, n))) => *n += 1,
-            None => seen.push((key, (span, 1))),
-        };
+    struct Use<'t> {
+        kind: &'static str,
+        name: &'t str,
+        first: Span,
+        rules: usize,
+    }
+    let mut seen: Vec<Use<'t>> = Vec::new();
+    let mut note = |kind: &'static str, name: &'t str, span: Span| match seen
+        .iter_mut()
+        .find(|u| u.kind == kind && u.name == name)
+    {
+        Some(u) => u.rules += 1,
+        None => seen.push(Use {
+            kind,
+            name,
+            first: span,
+            rules: 1,
+        }),
+    };
     for rule in tables.iter().flat_map(|t| &t.chains).flat_map(|c| &c.rules) {
         let mut modules: Vec<&str> = rule
             .matches
@@ -374,18 +386,18 @@ fn unknown_extensions<'t>(tables: &'t [crate::model::Table]) -> Vec<Diagnostic> 
             .collect();
         modules.dedup();
         for m in modules {
-            note(("match", m), rule.span);
+            note("match", m, rule.span);
         }
         // A known target whose options were refused is said where it was refused.
         if let Some(t) = &rule.target
             && matches!(t.action, Action::Unknown(_))
             && matches!(Action::load(&t.name, false), Action::Unknown(_))
         {
-            note(("target", t.name.as_str()), rule.span);
+            note("target", t.name.as_str(), rule.span);
         }
     }
     seen.into_iter()
-        .map(|((kind, name), (span, n))| {
+        .map(|Use { kind, name, first: span, rules: n }| {
             let (what, effect) = if kind == "match" {
                 (format!("`-m {name}`"), "its test is undecided in traces (each outcome says which way it was taken)")
             } else {
