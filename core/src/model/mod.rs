@@ -4,6 +4,7 @@
 //! by name. Whether a target names a chain or an extension is decided against the table, since
 //! dumps may jump to a chain before declaring it.
 
+pub mod ipset;
 pub mod services;
 pub mod values;
 
@@ -20,6 +21,8 @@ pub struct Ruleset {
     pub tables: Vec<Table>,
     /// An `ip6tables-save` dump (its header says so, or its addresses are IPv6).
     pub ipv6: bool,
+    /// `ipset list` / `ipset save` output pasted with the rules: `-m set` is decided by them.
+    pub ipsets: Vec<ipset::IpSet>,
 }
 
 impl Ruleset {

@@ -2,6 +2,7 @@
 //! diagnostic pointing at it, and every other line is still read.
 
 pub mod conntrack;
+mod ipset;
 pub mod listing;
 mod rule;
 mod save;
@@ -32,6 +33,8 @@ pub enum Format {
     Listing,
     /// `conntrack -L` lines.
     Conntrack,
+    /// `ipset list` or `ipset save` output alone.
+    Ipset,
     /// Several of the above with shell prompts or prose between them.
     Transcript,
     /// Nothing in it could be read as rules.
@@ -47,6 +50,7 @@ impl Format {
             Format::Fragment => "iptables-save fragment",
             Format::Listing => "iptables -L listing",
             Format::Conntrack => "conntrack -L",
+            Format::Ipset => "ipset list",
             Format::Transcript => "shell transcript",
             Format::Unknown => "unknown",
         }
@@ -86,6 +90,7 @@ pub fn parse(text: &str) -> Parsed {
     let binary = binary_share(text);
     let mut paste = Paste {
         save: save::Reader::new(text, binary.is_some()),
+        ipsets: ipset::Reader::default(),
         conntrack: Vec::new(),
         diagnostics: Vec::new(),
         listing: None,
@@ -124,6 +129,7 @@ pub fn parse(text: &str) -> Parsed {
 #[derive(Debug, Default)]
 struct Seen {
     save: bool,
+    ipset: bool,
     listing: bool,
     conntrack: bool,
     prompts: bool,
@@ -141,6 +147,7 @@ struct OpenListing {
 /// Reads a paste line by line, sending each line to the reader of its format.
 struct Paste<'t> {
     save: save::Reader<'t>,
+    ipsets: ipset::Reader,
     conntrack: Vec<conntrack::ConntrackEntry>,
     diagnostics: Vec<Diagnostic>,
     listing: Option<OpenListing>,
@@ -165,10 +172,16 @@ impl Paste<'_> {
         if line.is_empty() {
             self.close_listing();
             self.close_prose();
+            self.ipsets.close();
             return;
         }
         if let Some(d) = tool_warning(line, span) {
             self.diagnostics.push(d);
+            return;
+        }
+        if self.listing.is_none() && self.ipsets.line(line, span, &mut self.diagnostics) {
+            self.close_prose();
+            self.seen.ipset = true;
             return;
         }
         if let Some(header) = listing::ChainHeader::parse(line) {
@@ -306,6 +319,7 @@ impl Paste<'_> {
     fn finish(mut self) -> Parsed {
         self.close_listing();
         self.close_prose();
+        self.ipsets.close();
         let gathered = self.save.finish();
         let mut diagnostics = gathered.diagnostics;
         diagnostics.append(&mut self.diagnostics);
@@ -317,12 +331,16 @@ impl Paste<'_> {
             .map(|t| t.rule_count())
             .sum::<usize>();
         let seen = &self.seen;
-        let kinds = [seen.save, seen.listing, seen.conntrack]
+        let kinds = [seen.save, seen.listing, seen.conntrack, seen.ipset]
             .iter()
             .filter(|k| **k)
             .count();
+        let ipsets = std::mem::take(&mut self.ipsets.sets);
         let format = if kinds == 0
-            || (rules == 0 && self.conntrack.is_empty() && gathered.understood == 0)
+            || (rules == 0
+                && self.conntrack.is_empty()
+                && ipsets.is_empty()
+                && gathered.understood == 0)
         {
             Format::Unknown
         } else if kinds > 1 || seen.prompts {
@@ -331,6 +349,8 @@ impl Paste<'_> {
             Format::Listing
         } else if seen.conntrack {
             Format::Conntrack
+        } else if seen.ipset && rules == 0 {
+            Format::Ipset
         } else if !gathered.dump {
             Format::Fragment
         } else if gathered.counters {
@@ -343,6 +363,7 @@ impl Paste<'_> {
             ruleset: Ruleset {
                 tables: gathered.tables,
                 ipv6: gathered.ipv6,
+                ipsets,
             },
             conntrack: self.conntrack,
             diagnostics,
@@ -475,6 +496,7 @@ const COMMANDS: &[&str] = &[
     "cat",
     "sudo",
     "ipvsadm",
+    "ipset",
     "nft",
     "watch",
     "less",

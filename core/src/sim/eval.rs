@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use super::assume::{Assumption, Lookup, Undecidable};
 use super::packet::NodeFacts;
 use crate::ext::matches::{ADDR_TYPES, Match, PortSide, RecentCommand, Statistic};
+use crate::model::ipset::{Dim, Value};
 use crate::model::values::{Address, Negatable, PortRange, Protocol};
 use crate::model::{Header, Rule};
 
@@ -416,6 +417,28 @@ fn one<'r>(m: &'r Match, e: &mut Eval<'_, '_, 'r>) {
             }
         }
         Match::Set(s) => {
+            // A set pasted with the rules decides (`ipset list` / `ipset save`).
+            if let Some(set) = v.facts.ipsets.iter().find(|x| x.name == s.name.value) {
+                let values: Vec<Value> = s
+                    .flags
+                    .split(',')
+                    .zip(&set.dims)
+                    .map(|(dir, dim)| {
+                        let src = dir == "src";
+                        match dim {
+                            Dim::Port => {
+                                Value::Port(v.protocol, if src { v.sport } else { v.dport })
+                            }
+                            Dim::Iface => Value::Iface(if src { v.in_iface } else { v.out_iface }),
+                            _ => Value::Addr(if src { v.src } else { v.dst }),
+                        }
+                    })
+                    .collect();
+                if let Some(member) = set.test(&values) {
+                    e.certain(flip(s.name.negated, member));
+                    return;
+                }
+            }
             let mut lookup = [None; 3];
             for (i, dir) in s.flags.split(',').take(3).enumerate() {
                 let src = dir == "src";

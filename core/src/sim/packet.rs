@@ -125,6 +125,8 @@ pub struct NodeFacts {
     /// affinity is in the list of the endpoint it was sent to. Taken as fresh (within any
     /// `--seconds`); an empty set is a client seen for the first time.
     pub recent: Vec<(String, IpAddr)>,
+    /// IP sets as pasted (`ipset list`): `-m set` tests of these are decided.
+    pub ipsets: Vec<crate::model::ipset::IpSet>,
 }
 
 impl Default for NodeFacts {
@@ -136,6 +138,7 @@ impl Default for NodeFacts {
             pod_iface: "cni0".into(),
             bridges: Vec::new(),
             recent: Vec::new(),
+            ipsets: Vec::new(),
         }
     }
 }
@@ -190,7 +193,10 @@ impl NodeFacts {
     /// `-s POD_CIDR ! -o BRIDGE -j MASQUERADE` (which also names the bridge). The node's own
     /// addresses are not in the rules.
     pub fn infer(ruleset: &Ruleset) -> (NodeFacts, Vec<Inferred>) {
-        let mut facts = NodeFacts::default();
+        let mut facts = NodeFacts {
+            ipsets: ruleset.ipsets.clone(),
+            ..NodeFacts::default()
+        };
         let mut said = Vec::new();
         let rules: Vec<&crate::model::Rule> = ruleset
             .tables

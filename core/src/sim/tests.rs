@@ -308,6 +308,56 @@ fn one_ipset_question_has_one_answer_per_outcome() {
 }
 
 #[test]
+fn a_pasted_ipset_decides_the_set_match() {
+    // `ipset list` output pasted after the rules: membership is known, one outcome each way.
+    let rules_text = "*filter\n:FORWARD ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n\
+        -A FORWARD -m set --match-set X src -j A\n\
+        -A FORWARD -m set ! --match-set X src -j B\n\
+        -A A -j MARK --set-xmark 0x1/0x1\n-A B -j MARK --set-xmark 0x2/0x2\nCOMMIT\n";
+    let listed = format!(
+        "{rules_text}\nName: X\nType: hash:net\nRevision: 7\nHeader: family inet hashsize 1024 maxelem 65536\nSize in memory: 552\nReferences: 2\nNumber of entries: 2\nMembers:\n203.0.113.0/24\n198.51.100.0/25 timeout 3600\n"
+    );
+    let saved = format!(
+        "{rules_text}create X hash:net family inet hashsize 1024 maxelem 65536\nadd X 203.0.113.0/24\nadd X 198.51.100.0/25\n"
+    );
+    for text in [listed, saved] {
+        let parsed = parse(&text);
+        assert_eq!(parsed.ruleset.ipsets.len(), 1, "{:?}", parsed.diagnostics);
+        assert!(parsed.ruleset.ipsets[0].complete);
+        let ruleset: &'static crate::Ruleset = Box::leak(Box::new(parsed.ruleset));
+        let (facts, _) = NodeFacts::infer(ruleset);
+        for (src, mark) in [([203, 0, 113, 9], 1), ([198, 51, 100, 200], 2)] {
+            let sim = simulate(ruleset, &from_outside_from(src), &facts);
+            assert_eq!(sim.outcomes.len(), 1, "{:#?}", sim.outcomes);
+            assert_eq!(sim.outcomes[0].mark, mark);
+            assert!(sim.outcomes[0].answers().next().is_none());
+        }
+    }
+    // A listing that shows fewer members than it counts leaves a miss undecided.
+    let partial = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m set --match-set X src -j DROP\nCOMMIT\nName: X\nType: hash:ip\nNumber of entries: 3\nMembers:\n203.0.113.9\n";
+    let parsed = parse(partial);
+    assert!(!parsed.ruleset.ipsets[0].complete);
+    let ruleset: &'static crate::Ruleset = Box::leak(Box::new(parsed.ruleset));
+    let (facts, _) = NodeFacts::infer(ruleset);
+    let hit = simulate(ruleset, &from_outside_from([203, 0, 113, 9]), &facts);
+    assert_eq!(hit.outcomes.len(), 1);
+    assert_eq!(hit.outcomes[0].verdict, Verdict::Drop);
+    let miss = simulate(ruleset, &from_outside_from([203, 0, 113, 10]), &facts);
+    assert_eq!(miss.outcomes.len(), 2, "{:#?}", miss.outcomes);
+}
+
+/// A TCP packet from `src` (outside) to 192.0.2.80:80.
+fn from_outside_from(src: [u8; 4]) -> Packet {
+    Packet::new(
+        src.into(),
+        [192, 0, 2, 80].into(),
+        Protocol::TCP,
+        80,
+        Entry::Outside,
+    )
+}
+
+#[test]
 fn a_service_without_endpoints_is_always_rejected_whatever_the_undecided_test() {
     // The same membership asked both ways before kube-proxy's REJECT: either answer reaches it.
     let dump = "*filter\n:FORWARD ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n\
