@@ -157,8 +157,11 @@ test('the graph exports as well-formed SVG and as Mermaid that mermaid parses', 
 
 test('the CLI\'s share link opens in the app to the same analysis', async ({ app, page }) => {
   const file = join(process.env.CHAINLENS_SHARED ?? '../shared', 'fixtures', 'seeds', 'kind-v1.23-iptables-v1.8.4.iptables-save');
-  const link = execFileSync('cargo', ['run', '--quiet', '-p', 'chainlens', '--', 'share', file, '--base', base(), '--view', 'services'],
-    { encoding: 'utf8' }).trim();
+  // `cargo xtask test` builds the CLI first and says where; run by hand, cargo builds it.
+  const args = ['share', file, '--base', base(), '--view', 'services'];
+  const link = (process.env.CHAINLENS_CLI
+    ? execFileSync(process.env.CHAINLENS_CLI, args, { encoding: 'utf8' })
+    : execFileSync('cargo', ['run', '--quiet', '-p', 'chainlens', '--', ...args], { encoding: 'utf8' })).trim();
   await page.goto(link);
   await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
   await expect(page.locator('[data-testid="service-row"][data-service="kube-system/kube-dns:dns"]')).toBeVisible();

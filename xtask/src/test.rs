@@ -173,6 +173,17 @@ fn count(line: &str, word: &str) -> usize {
 
 /// Serves `dist/` on a free loopback port and runs the Playwright suite against it.
 fn e2e(shared: &Path) -> Result<(usize, usize), String> {
+    // The suite runs the CLI (a share link it writes must open in the app): built here, so no
+    // test waits on a compile inside its own timeout.
+    eprintln!("$ cargo build --quiet -p chainlens");
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "chainlens"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    if !built.success() {
+        return Err(format!("building the CLI failed ({built})"));
+    }
     let (url, _server) = serve::start(0)?;
     let report = root().join("target/e2e-results.json");
     let _ = std::fs::remove_file(&report);
@@ -182,6 +193,7 @@ fn e2e(shared: &Path) -> Result<(usize, usize), String> {
         .env("BASE_URL", &url)
         .env("E2E_JSON", &report)
         .env("CHAINLENS_SHARED", shared)
+        .env("CHAINLENS_CLI", root().join("target/debug/chainlens"))
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot start playwright: {e}"))?;
