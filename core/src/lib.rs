@@ -27,9 +27,12 @@ pub use summary::Summary;
 pub use text::{LineIndex, Span};
 
 /// Reads a paste as the front ends do: [`parse`], then what a fragment lacks of kube-proxy's
-/// entry rules and standard chains assumed ([`kube::complete`], said as a diagnostic).
+/// entry rules and standard chains assumed ([`kube::complete`]), and kube-proxy rules printed
+/// without matches kube-proxy always writes marked incomplete ([`kube::flag_lossy`]); each
+/// said as a diagnostic.
 pub fn read(text: &str) -> Parsed {
     let mut parsed = parse(text);
     kube::complete(&mut parsed);
+    kube::flag_lossy(&mut parsed);
     parsed
 }

@@ -15,6 +15,7 @@ mod diff;
 mod entry;
 mod explain;
 mod findings;
+mod lossy;
 pub mod presets;
 
 use serde::Serialize;
@@ -30,6 +31,7 @@ pub use diff::{Diff, ServiceChange, diff};
 pub use entry::{Assumed, complete};
 pub use explain::{explain_chain, explain_rule};
 pub use findings::{Finding, findings};
+pub use lossy::flag_lossy;
 pub use presets::{presets, targets};
 
 /// One Service port as kube-proxy programs it ("namespace/name:port").
