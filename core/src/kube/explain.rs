@@ -393,6 +393,13 @@ pub fn explain_chain(table: &Table, chain: &Chain, services: &[ServicePort]) -> 
             let addr = own_dnat(chain).unwrap_or_else(|| "(address not in the paste)".into());
             format!("Endpoint {addr}{of}: hairpin masquerade for the endpoint itself, then DNAT to it.")
         }
-        _ => format!("A user chain with {rules} rule{}.", if rules == 1 { "" } else { "s" }),
+        _ => {
+            let count = format!("{rules} rule{}", if rules == 1 { "" } else { "s" });
+            match (super::owners::describe(name), super::owners::owner(name)) {
+                (Some(words), Some(who)) => format!("{words} Written by {who}; {count}."),
+                (None, Some(who)) => format!("A chain of {who} with {count}."),
+                _ => format!("A user chain with {count}."),
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ mod entry;
 mod explain;
 mod findings;
 mod lossy;
+pub mod owners;
 pub mod presets;
 
 use serde::Serialize;
