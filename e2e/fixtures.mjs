@@ -13,6 +13,11 @@ export function seed(name) {
   return readFileSync(join(shared, 'fixtures', 'seeds', name), 'utf8');
 }
 
+/** The text of a real paste from shared/conformance/real-nodes. */
+export function real(name) {
+  return readFileSync(join(shared, 'conformance', 'real-nodes', name), 'utf8');
+}
+
 export class ChainlensPage {
   constructor(page) {
     this.page = page;

@@ -10,6 +10,7 @@ use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
 use chainlens_core::sim::{Assumption, Limits, Query, Snat, Verdict};
+use chainlens_core::model::Origin;
 use chainlens_core::{Ruleset, Span};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -443,7 +444,10 @@ impl Session {
                         table: s.table.to_string(),
                         chain: s.chain.to_string(),
                         // A policy step says "policy ACCEPT" itself.
-                        rule: s.rule.map_or(String::new(), |r| format!("#{r}")),
+                        rule: s.rule.map_or(String::new(), |r| {
+                            let assumed = s.source.is_some_and(|r| r.origin == Origin::Assumed);
+                            format!("#{r}{}", if assumed { " (assumed)" } else { "" })
+                        }),
                         action: s.effect.to_string(),
                         line: s.span.map(|span| self.line(span)),
                     })

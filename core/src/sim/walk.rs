@@ -543,7 +543,10 @@ impl<'s, 'r> Walk<'s, 'r> {
             table: &table.name,
             chain: &chain.name,
             rule: rule.map(|r| r as usize + 1),
-            span: source.map_or(chain.declared, |r| Some(r.span)),
+            // A rule assumed for a fragment (`kube::complete`) is nowhere in the paste.
+            span: source.map_or(chain.declared, |r| {
+                (r.origin != crate::model::Origin::Assumed).then_some(r.span)
+            }),
             source,
             effect,
         };
