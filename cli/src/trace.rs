@@ -214,7 +214,9 @@ pub fn print_text(t: &Traced<'_>) {
             if o.looped_at == Some(i) {
                 say!("           -- out through lo and in again --");
             }
-            let rule = s.rule.map_or("policy".to_string(), |r| format!("#{r}{}", assumed(s)));
+            let rule = s
+                .rule
+                .map_or("policy".to_string(), |r| format!("#{r}{}", assumed(s)));
             say!(
                 "           {:<7} {:<28} {:>6}  {}",
                 s.table,
@@ -252,8 +254,7 @@ pub fn print_text(t: &Traced<'_>) {
 
 /// " (assumed)" for a step through a rule `read` assumed for a fragment.
 fn assumed(s: &chainlens_core::sim::Step) -> &'static str {
-    if s
-        .source
+    if s.source
         .is_some_and(|r| r.origin == chainlens_core::model::Origin::Assumed)
     {
         " (assumed)"

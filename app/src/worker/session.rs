@@ -6,11 +6,11 @@ use std::rc::Rc;
 
 use chainlens_core::conntrack::Request;
 use chainlens_core::kube::{self, Cascade, CascadeForm, Policy, ServicePort};
+use chainlens_core::model::Origin;
 use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
 use chainlens_core::sim::{Assumption, Limits, Query, Snat, Verdict};
-use chainlens_core::model::Origin;
 use chainlens_core::{Ruleset, Span};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
