@@ -202,3 +202,48 @@ fn pod_network_from_the_cni_plugin_when_kube_proxy_has_no_cluster_cidr() {
         facts.bridges
     );
 }
+
+#[test]
+fn ipvs_mode_is_recognised_and_iptables_leftovers_are_not_services() {
+    let text = std::fs::read_to_string(
+        common::shared()
+            .join("conformance/real-nodes/25-ipvs-cilium-nodelocaldns-garbled-dnat.txt"),
+    )
+    .unwrap_or_default();
+    let parsed = read(&text);
+    assert!(kube::ipvs_mode(&parsed.ruleset));
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = kube::Analysis::of(&parsed.ruleset, &facts);
+    // Only the Services kube-proxy's filter rules name (no endpoints); none from a lone KUBE-SVC.
+    assert!(
+        analysis
+            .services
+            .iter()
+            .all(|s| s.named && s.cluster_ip.is_some()),
+        "{:?}",
+        analysis
+            .services
+            .iter()
+            .map(|s| &s.name)
+            .collect::<Vec<_>>()
+    );
+    let ipvs: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.code == "ipvs-mode")
+        .collect();
+    assert_eq!(ipvs.len(), 1);
+    assert_eq!(ipvs[0].rules.len(), 7, "{:?}", ipvs[0].rules);
+    assert!(
+        ipvs[0]
+            .rules
+            .iter()
+            .all(|r| r.chain.starts_with("KUBE-SVC-"))
+    );
+    // An iptables-mode node is not.
+    let kind = std::fs::read_to_string(
+        common::shared().join("fixtures/seeds/kind-v1.23-iptables-v1.8.4.iptables-save"),
+    )
+    .unwrap_or_default();
+    assert!(!kube::ipvs_mode(&read(&kind).ruleset));
+}

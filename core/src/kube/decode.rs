@@ -147,6 +147,37 @@ struct Decoder<'r> {
     by_key: HashMap<String, usize>,
 }
 
+/// The ipsets kube-proxy's IPVS mode matches in its iptables rules.
+const IPVS_SETS: &[&str] = &[
+    "KUBE-CLUSTER-IP",
+    "KUBE-LOAD-BALANCER",
+    "KUBE-EXTERNAL-IP",
+    "KUBE-LOOP-BACK",
+    "KUBE-NODE-PORT-",
+    "KUBE-HEALTH-CHECK-NODE-PORT",
+];
+
+/// Whether kube-proxy runs in IPVS mode on this node: its nat rules match the IPVS mode's
+/// ipsets, or it has the chains only IPVS mode writes (`KUBE-NODE-PORT`, `KUBE-LOAD-BALANCER`).
+/// Services are then IPVS virtual servers (`ipvsadm -Ln`), not iptables rules.
+pub fn ipvs_mode(ruleset: &Ruleset) -> bool {
+    let Some(nat) = ruleset.table("nat") else {
+        return false;
+    };
+    let sets = nat.chains.iter().flat_map(|c| &c.rules).any(|r| {
+        r.matches.iter().any(|m| match m {
+            crate::ext::matches::Match::Set(s) => {
+                IPVS_SETS.iter().any(|p| s.name.value.starts_with(p))
+            }
+            _ => false,
+        })
+    });
+    sets || nat
+        .chains
+        .iter()
+        .any(|c| c.name == "KUBE-NODE-PORT" || c.name == "KUBE-LOAD-BALANCER")
+}
+
 pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
     let nat = ruleset.table("nat");
     let mut d = Decoder {
@@ -173,8 +204,10 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
                 }
             }
         }
-        // Fragments without KUBE-SERVICES: a Service port's chains alone still make one.
-        for chain in &nat.chains {
+        // Fragments without KUBE-SERVICES: a Service port's chains alone still make one —
+        // but not under IPVS mode, where such chains are iptables mode's leftovers.
+        let leftovers = ipvs_mode(ruleset);
+        for chain in nat.chains.iter().filter(|_| !leftovers) {
             if let Some((_, hash)) = family(&chain.name) {
                 add(hash.to_string());
             }

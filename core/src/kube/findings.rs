@@ -58,9 +58,56 @@ pub fn findings(ruleset: &Ruleset, services: &[ServicePort], facts: &NodeFacts) 
     unreferenced_chains(ruleset, &mut out);
     unreachable_rules(ruleset, &mut out);
     repeated_rules(ruleset, &mut out);
+    ipvs(ruleset, services, &mut out);
     cost(ruleset, services, &mut out);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// kube-proxy in IPVS mode: its Services are IPVS virtual servers the rules do not show, and
+/// KUBE-SVC chains still in the table are left over from iptables mode.
+fn ipvs(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
+    if !super::ipvs_mode(ruleset) {
+        return;
+    }
+    let Some(nat) = ruleset.table("nat") else {
+        return;
+    };
+    let decoded: HashSet<&str> = services
+        .iter()
+        .flat_map(|s| s.chains.iter().map(String::as_str))
+        .collect();
+    let leftovers: Vec<RuleRef> = nat
+        .chains
+        .iter()
+        .filter(|c| c.name.starts_with("KUBE-SVC-") && !decoded.contains(c.name.as_str()))
+        .filter_map(|c| {
+            Some(RuleRef {
+                table: nat.name.clone(),
+                chain: c.name.clone(),
+                rule: 1,
+                span: c.declared.or(c.rules.first().map(|r| r.span))?,
+            })
+        })
+        .collect();
+    let left = if leftovers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} KUBE-SVC chain{} left over from iptables mode, not used",
+            leftovers.len(),
+            if leftovers.len() == 1 { " is" } else { "s are" }
+        )
+    };
+    out.push(Finding {
+        code: "ipvs-mode",
+        severity: Severity::Info,
+        message: format!("kube-proxy runs in IPVS mode on this node: its Services are IPVS virtual servers, which iptables rules do not show{left}"),
+        explanation: "In IPVS mode kube-proxy's iptables rules only mark traffic for masquerade and accept it, matching the addresses in ipsets (KUBE-CLUSTER-IP, KUBE-LOAD-BALANCER, KUBE-NODE-PORT-*); the DNAT to an endpoint happens in IPVS at LOCAL_IN, by the virtual server's scheduler. KUBE-SVC and KUBE-SEP chains from an earlier iptables mode stay until something flushes them, and do nothing.".into(),
+        action: "Paste `ipvsadm -Ln` (the virtual servers and their real servers) and `ipset list` with the rules to see where Service traffic goes; leftover KUBE-SVC chains can be removed with `kube-proxy --cleanup` run in iptables mode.".into(),
+        service: None,
+        rules: leftovers,
+    });
 }
 
 /// The rule a simulator step names, as a reference into the paste.

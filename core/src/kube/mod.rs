@@ -27,7 +27,7 @@ use crate::sim::NodeFacts;
 use crate::text::Span;
 
 pub use cascade::{Cascade, CascadeForm, CascadeStep, monte_carlo};
-pub use decode::decode;
+pub use decode::{decode, ipvs_mode};
 pub use diff::{Diff, ServiceChange, diff};
 pub use entry::{Assumed, complete};
 pub use explain::{explain_chain, explain_rule};
