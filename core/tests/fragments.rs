@@ -62,6 +62,12 @@ fn grepd_kind_fragment_traces_to_its_endpoints() {
         parsed.diagnostics
     );
     assert!(assumed.iter().all(|d| d.severity == Severity::Info));
+    // What is assumed is not also said to be missing.
+    assert!(
+        !parsed.diagnostics.iter().any(|d| d.code == "missing-chain"),
+        "{:#?}",
+        parsed.diagnostics
+    );
     assert!(
         assumed[0].message.contains("-A PREROUTING")
             && assumed[0].message.contains("KUBE-POSTROUTING"),

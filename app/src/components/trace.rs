@@ -206,20 +206,28 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                                     .enumerate()
                                     .map(|(i, s)| {
                                         let line = s.line;
-                                        view! {
-                                            {(looped == Some(i)).then(|| view! { <li class="loop">"out through lo and in again"</li> })}
-                                            <li>
+                                        let place = format!("{} {} {}", s.table, s.chain, s.rule).trim_end().to_string();
+                                        // A rule assumed for a fragment is on no line of the paste.
+                                        let place = match line {
+                                            Some(line) => view! {
                                                 <button
                                                     class="link mono"
                                                     title="select this rule in the paste"
-                                                    on:click=move |_| {
-                                                        if let Some(line) = line {
-                                                            state.input.with_untracked(|t| select_line(t, line));
-                                                        }
-                                                    }
+                                                    on:click=move |_| state.input.with_untracked(|t| select_line(t, line))
                                                 >
-                                                    {format!("{} {} {}", s.table, s.chain, s.rule).trim_end().to_string()}
+                                                    {place}
                                                 </button>
+                                            }
+                                            .into_any(),
+                                            None => view! {
+                                                <span class="mono" title="not in the paste">{place}</span>
+                                            }
+                                            .into_any(),
+                                        };
+                                        view! {
+                                            {(looped == Some(i)).then(|| view! { <li class="loop">"out through lo and in again"</li> })}
+                                            <li>
+                                                {place}
                                                 " "
                                                 {s.action}
                                             </li>

@@ -138,6 +138,24 @@ pub fn complete(parsed: &mut Parsed) -> Vec<Assumed> {
             });
         }
     }
+    // What the parser said was missing and is now assumed is no longer missing.
+    let added: Vec<String> = parsed
+        .ruleset
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.chains
+                .iter()
+                .filter(|c| c.assumed || c.rules.iter().any(|r| r.origin == Origin::Assumed))
+        })
+        .map(|c| format!("`{}`", c.name))
+        .collect();
+    parsed.diagnostics.retain(|d| {
+        d.code != "missing-chain"
+            || !added
+                .iter()
+                .any(|name| d.message.starts_with(name.as_str()))
+    });
     for a in &said {
         let at = parsed
             .ruleset
