@@ -198,3 +198,57 @@ fn a_full_dump_assumes_nothing() {
         );
     }
 }
+
+#[test]
+fn ipvsadm_output_pasted_with_the_rules_gives_the_services() {
+    // `ipvsadm -Ln` as kube-proxy's IPVS mode leaves it, after a shell prompt, then `-Sn` lines.
+    let text = "$ sudo ipvsadm -Ln\n\
+        IP Virtual Server version 1.2.1 (size=4096)\n\
+        Prot LocalAddress:Port Scheduler Flags\n\
+        \x20 -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n\
+        TCP  10.96.0.1:443 rr\n\
+        \x20 -> 192.0.2.10:6443              Masq    1      3          0\n\
+        UDP  10.96.0.10:53 rr persistent 10800\n\
+        \x20 -> 203.0.113.2:53               Masq    1      0          0\n\
+        \x20 -> 203.0.113.3:53               Masq    3      0          0\n\
+        $ sudo ipvsadm -Sn\n\
+        -A -t 10.96.0.20:80 -s wrr\n\
+        -a -t 10.96.0.20:80 -r 203.0.113.9:8080 -m -w 1\n";
+    let parsed = read(text);
+    assert!(
+        parsed
+            .diagnostics
+            .iter()
+            .all(|d| d.severity != Severity::Error),
+        "{:#?}",
+        parsed.diagnostics
+    );
+    assert_eq!(parsed.ruleset.ipvs.len(), 3);
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = chainlens_core::kube::Analysis::of(&parsed.ruleset, &facts);
+    let dns = analysis
+        .services
+        .iter()
+        .find(|s| s.cluster_ip.as_deref() == Some("10.96.0.10:53"))
+        .expect("the DNS virtual server");
+    assert!(dns.ipvs && dns.endpoints_known);
+    assert_eq!(dns.affinity_seconds, Some(10800));
+    let shares: Vec<(Option<&str>, f64)> = dns
+        .endpoints
+        .iter()
+        .map(|e| (e.address.as_deref(), e.probability))
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            (Some("203.0.113.2:53"), 0.25),
+            (Some("203.0.113.3:53"), 0.75)
+        ]
+    );
+    assert!(
+        analysis
+            .findings
+            .iter()
+            .any(|f| f.code == "ipvs-mode" && f.message.contains("3 virtual servers"))
+    );
+}

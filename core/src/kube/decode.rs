@@ -161,6 +161,9 @@ const IPVS_SETS: &[&str] = &[
 /// ipsets, or it has the chains only IPVS mode writes (`KUBE-NODE-PORT`, `KUBE-LOAD-BALANCER`).
 /// Services are then IPVS virtual servers (`ipvsadm -Ln`), not iptables rules.
 pub fn ipvs_mode(ruleset: &Ruleset) -> bool {
+    if !ruleset.ipvs.is_empty() {
+        return true;
+    }
     let Some(nat) = ruleset.table("nat") else {
         return false;
     };
@@ -251,7 +254,60 @@ pub fn decode(ruleset: &Ruleset) -> Vec<ServicePort> {
             s.name = s.chains.first().cloned().unwrap_or_else(|| s.name.clone());
         }
     }
+    d.services.extend(ruleset.ipvs.iter().map(ipvs_service));
     d.services
+}
+
+/// A Service port from an IPVS virtual server: its address, its real servers as endpoints
+/// with their shares by weight, `persistent` as session affinity.
+fn ipvs_service(v: &crate::model::ipvs::VirtualServer) -> ServicePort {
+    let proto = v.protocol.name().unwrap_or("ip");
+    let label = format!("{proto} {}", v.addr);
+    let endpoints = v
+        .reals
+        .iter()
+        .zip(v.shares())
+        .enumerate()
+        .map(|(i, (r, share))| Endpoint {
+            address: Some(r.addr.to_string()),
+            chain: label.clone(),
+            chain_present: true,
+            local: None,
+            rule: RuleRef {
+                table: "ipvs".into(),
+                chain: label.clone(),
+                rule: i + 1,
+                span: r.span,
+            },
+            p32: None,
+            shown: Some(format!("weight {}", r.weight)),
+            probability: share,
+            hairpin: None,
+        })
+        .collect();
+    ServicePort {
+        name: format!("ipvs {label}"),
+        named: false,
+        protocol: Some(v.protocol),
+        cluster_ip: Some(v.addr.to_string()),
+        node_port: None,
+        external_ips: Vec::new(),
+        load_balancer_ips: Vec::new(),
+        source_ranges: Vec::new(),
+        external_traffic_policy: None,
+        internal_traffic_policy: Policy::Cluster,
+        affinity_seconds: v.persistent,
+        userspace: false,
+        ipvs: true,
+        endpoints_known: true,
+        endpoints,
+        unmatched: if v.reals.is_empty() { 1.0 } else { 0.0 },
+        no_endpoints: None,
+        no_local_endpoints: None,
+        cost: None,
+        chains: Vec::new(),
+        entries: Vec::new(),
+    }
 }
 
 impl<'r> Decoder<'r> {
@@ -277,6 +333,7 @@ impl<'r> Decoder<'r> {
             internal_traffic_policy: Policy::Cluster,
             affinity_seconds: None,
             userspace: false,
+            ipvs: false,
             endpoints_known: false,
             endpoints: Vec::new(),
             unmatched: 0.0,

@@ -70,9 +70,17 @@ fn ipvs(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
     if !super::ipvs_mode(ruleset) {
         return;
     }
-    let Some(nat) = ruleset.table("nat") else {
-        return;
+    let read = if ruleset.ipvs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} virtual server{} from ipvsadm shown as Services with their real servers' shares by weight (traces do not go through IPVS's DNAT: the tracer shows the iptables part only)",
+            ruleset.ipvs.len(),
+            if ruleset.ipvs.len() == 1 { "" } else { "s" }
+        )
     };
+    let empty = crate::model::Table::new("nat", None);
+    let nat = ruleset.table("nat").unwrap_or(&empty);
     let decoded: HashSet<&str> = services
         .iter()
         .flat_map(|s| s.chains.iter().map(String::as_str))
@@ -102,7 +110,7 @@ fn ipvs(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
     out.push(Finding {
         code: "ipvs-mode",
         severity: Severity::Info,
-        message: format!("kube-proxy runs in IPVS mode on this node: its Services are IPVS virtual servers, which iptables rules do not show{left}"),
+        message: format!("kube-proxy runs in IPVS mode on this node: its Services are IPVS virtual servers, which iptables rules do not show{left}{read}"),
         explanation: "In IPVS mode kube-proxy's iptables rules only mark traffic for masquerade and accept it, matching the addresses in ipsets (KUBE-CLUSTER-IP, KUBE-LOAD-BALANCER, KUBE-NODE-PORT-*); the DNAT to an endpoint happens in IPVS at LOCAL_IN, by the virtual server's scheduler. KUBE-SVC and KUBE-SEP chains from an earlier iptables mode stay until something flushes them, and do nothing.".into(),
         action: "Paste `ipvsadm -Ln` (the virtual servers and their real servers) and `ipset list` with the rules to see where Service traffic goes; leftover KUBE-SVC chains can be removed with `kube-proxy --cleanup` run in iptables mode.".into(),
         service: None,

@@ -59,6 +59,9 @@ pub struct ServicePort {
     pub affinity_seconds: Option<u32>,
     /// The userspace proxy (before iptables mode): endpoints are chosen by kube-proxy itself.
     pub userspace: bool,
+    /// An IPVS virtual server (`ipvsadm -Ln`): its endpoints are the real servers, with shares
+    /// by weight; the iptables rules do not choose them.
+    pub ipvs: bool,
     /// Whether its load-balancing chain (`KUBE-SVC`/`KUBE-SVL`) is in the paste; when it is not,
     /// `endpoints` is empty because they are unknown, not because there are none.
     pub endpoints_known: bool,

@@ -5,6 +5,7 @@
 //! dumps may jump to a chain before declaring it.
 
 pub mod ipset;
+pub mod ipvs;
 pub mod services;
 pub mod values;
 
@@ -23,6 +24,8 @@ pub struct Ruleset {
     pub ipv6: bool,
     /// `ipset list` / `ipset save` output pasted with the rules: `-m set` is decided by them.
     pub ipsets: Vec<ipset::IpSet>,
+    /// `ipvsadm -Ln` / `-Sn` output pasted with the rules: IPVS mode's Services.
+    pub ipvs: Vec<ipvs::VirtualServer>,
 }
 
 impl Ruleset {

@@ -35,6 +35,8 @@ pub enum Format {
     Conntrack,
     /// `ipset list` or `ipset save` output alone.
     Ipset,
+    /// `ipvsadm -Ln` or `-Sn` output alone.
+    Ipvs,
     /// Several of the above with shell prompts or prose between them.
     Transcript,
     /// Nothing in it could be read as rules.
@@ -51,6 +53,7 @@ impl Format {
             Format::Listing => "iptables -L listing",
             Format::Conntrack => "conntrack -L",
             Format::Ipset => "ipset list",
+            Format::Ipvs => "ipvsadm -Ln",
             Format::Transcript => "shell transcript",
             Format::Unknown => "unknown",
         }
@@ -91,6 +94,7 @@ pub fn parse(text: &str) -> Parsed {
     let mut paste = Paste {
         save: save::Reader::new(text, binary.is_some()),
         ipsets: ipset::Reader::default(),
+        ipvs: Vec::new(),
         conntrack: Vec::new(),
         diagnostics: Vec::new(),
         listing: None,
@@ -130,6 +134,7 @@ pub fn parse(text: &str) -> Parsed {
 struct Seen {
     save: bool,
     ipset: bool,
+    ipvs: bool,
     listing: bool,
     conntrack: bool,
     prompts: bool,
@@ -148,6 +153,8 @@ struct OpenListing {
 struct Paste<'t> {
     save: save::Reader<'t>,
     ipsets: ipset::Reader,
+    /// `ipvsadm -Ln` / `-Sn` virtual servers.
+    ipvs: Vec<crate::model::ipvs::VirtualServer>,
     conntrack: Vec<conntrack::ConntrackEntry>,
     diagnostics: Vec<Diagnostic>,
     listing: Option<OpenListing>,
@@ -162,6 +169,11 @@ struct Paste<'t> {
 
 impl Paste<'_> {
     fn line(&mut self, line: &str, span: Span) {
+        if self.ipvs_line(line, span) {
+            self.close_prose();
+            self.seen.ipvs = true;
+            return;
+        }
         // Most lines of a dump are rules: send them straight to the save reader.
         if self.listing.is_none() && (line.starts_with("-A ") || line.starts_with(':')) {
             self.close_prose();
@@ -232,6 +244,55 @@ impl Paste<'_> {
             Some((first, n)) => (Span::new(first.start, span.end), n + 1),
             None => (span, 1),
         });
+    }
+
+    /// `ipvsadm -Ln` (its headers, virtual and real server lines) and `ipvsadm -Sn` lines.
+    fn ipvs_line(&mut self, line: &str, span: Span) -> bool {
+        use crate::model::ipvs::{SaveLine, real_line, save_line, virtual_line};
+        let t = line.trim_start();
+        if t.starts_with("IP Virtual Server version")
+            || t.starts_with("Prot LocalAddress:Port")
+            || t.starts_with("-> RemoteAddress:Port")
+        {
+            return true;
+        }
+        if t.starts_with("-A -") || t.starts_with("-a -") {
+            match save_line(t, span) {
+                Some(SaveLine::Virtual(v)) => self.ipvs.push(v),
+                Some(SaveLine::Real((p, a), r)) => {
+                    match self
+                        .ipvs
+                        .iter_mut()
+                        .rev()
+                        .find(|v| v.protocol == p && v.addr == a)
+                    {
+                        Some(v) => v.reals.push(r),
+                        None => self.diagnostics.push(Diagnostic::warning(
+                            "ipvs-real-without-virtual",
+                            span,
+                            format!(
+                                "real server for {a} before its virtual server (`-A`); left out"
+                            ),
+                        )),
+                    }
+                }
+                None => return false,
+            }
+            return true;
+        }
+        if t.starts_with("->") {
+            if let (Some(r), Some(v)) = (real_line(t, span), self.ipvs.last_mut()) {
+                v.reals.push(r);
+                return true;
+            }
+            return false;
+        }
+        let virtual_server = ["TCP ", "UDP ", "SCTP "].iter().any(|p| t.starts_with(p));
+        if virtual_server && let Some(v) = virtual_line(t, span) {
+            self.ipvs.push(v);
+            return true;
+        }
+        false
     }
 
     /// Handles a line inside an open listing; false when the line ends the listing.
@@ -331,15 +392,23 @@ impl Paste<'_> {
             .map(|t| t.rule_count())
             .sum::<usize>();
         let seen = &self.seen;
-        let kinds = [seen.save, seen.listing, seen.conntrack, seen.ipset]
-            .iter()
-            .filter(|k| **k)
-            .count();
+        let kinds = [
+            seen.save,
+            seen.listing,
+            seen.conntrack,
+            seen.ipset,
+            seen.ipvs,
+        ]
+        .iter()
+        .filter(|k| **k)
+        .count();
         let ipsets = std::mem::take(&mut self.ipsets.sets);
+        let ipvs = std::mem::take(&mut self.ipvs);
         let format = if kinds == 0
             || (rules == 0
                 && self.conntrack.is_empty()
                 && ipsets.is_empty()
+                && ipvs.is_empty()
                 && gathered.understood == 0)
         {
             Format::Unknown
@@ -351,6 +420,8 @@ impl Paste<'_> {
             Format::Conntrack
         } else if seen.ipset && rules == 0 {
             Format::Ipset
+        } else if seen.ipvs && rules == 0 {
+            Format::Ipvs
         } else if !gathered.dump {
             Format::Fragment
         } else if gathered.counters {
@@ -364,6 +435,7 @@ impl Paste<'_> {
                 tables: gathered.tables,
                 ipv6: gathered.ipv6,
                 ipsets,
+                ipvs,
             },
             conntrack: self.conntrack,
             diagnostics,
