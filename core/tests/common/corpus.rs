@@ -169,6 +169,14 @@ pub fn hostile() -> Vec<(String, String)> {
             "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"\u{1b}]0;pwned\u{7}\u{1b}[2J\" -j ACCEPT\n-A INPUT \u{1b}[31m\nCOMMIT\n".into(),
         ),
         (
+            "ipset-list-with-rules",
+            "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT\n-A FORWARD -m set ! --match-set weave-x src -j DROP\nCOMMIT\nName: KUBE-CLUSTER-IP\nType: hash:ip,port\nRevision: 5\nHeader: family inet hashsize 1024 maxelem 65536\nNumber of entries: 3\nMembers:\n10.96.0.1,tcp:443\n10.96.0.10,udp:53\n\ncreate weave-x hash:net family inet\nadd weave-x 10.32.0.0/12\nadd weave-x 10.40.0.0/16 nomatch\nadd weave-x 10.1.2.3,eth0\n".into(),
+        ),
+        (
+            "ipvsadm-with-rules",
+            "$ ipvsadm -Ln\nIP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.96.0.1:443 rr\n  -> 192.0.2.10:6443              Masq    1      3          0\nUDP  10.96.0.10:53 rr persistent 10800\n  -> 203.0.113.2:53               Masq    0      0          0\n-A -t 10.96.0.20:80 -s wrr\n-a -t 10.96.0.20:80 -r 203.0.113.9:8080 -m -w 4294967295\n-a -u 10.96.0.99:1 -r 203.0.113.9:1 -m\n".into(),
+        ),
+        (
             "a-line-of-bangs",
             format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {}-j DROP\nCOMMIT\n", "! ".repeat(20_000)),
         ),
