@@ -46,15 +46,20 @@ fn outcomes(sim: &Simulation) -> BTreeMap<(Verdict, Option<SocketAddr>, bool), f
     out
 }
 
+/// The diagnostics of one code.
+fn said<'p>(parsed: &'p chainlens_core::Parsed, code: &str) -> Vec<&'p chainlens_core::Diagnostic> {
+    parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code)
+        .collect()
+}
+
 #[test]
 fn grepd_kind_fragment_traces_to_its_endpoints() {
     let text = real("09-kind-etp-local-grep-transcript.txt");
     let parsed = read(&text);
-    let assumed: Vec<_> = parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "assumed-kube-proxy-rules")
-        .collect();
+    let assumed = said(&parsed, "assumed-kube-proxy-rules");
     assert_eq!(
         assumed.len(),
         2,
@@ -142,11 +147,7 @@ fn early_iptables_proxy_fragment_keeps_its_own_entry_rules() {
     // it jumps to but did not paste ("..."), is assumed.
     let text = real("20-iptables-proxy-nodeport-S-fragment.txt");
     let parsed = read(&text);
-    let assumed: Vec<_> = parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "assumed-kube-proxy-rules")
-        .collect();
+    let assumed = said(&parsed, "assumed-kube-proxy-rules");
     assert_eq!(assumed.len(), 1, "{:#?}", parsed.diagnostics);
     assert!(
         assumed[0].message.contains("-A KUBE-POSTROUTING")

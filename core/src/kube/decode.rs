@@ -286,27 +286,14 @@ fn ipvs_service(v: &crate::model::ipvs::VirtualServer) -> ServicePort {
         })
         .collect();
     ServicePort {
-        name: format!("ipvs {label}"),
-        named: false,
         protocol: Some(v.protocol),
         cluster_ip: Some(v.addr.to_string()),
-        node_port: None,
-        external_ips: Vec::new(),
-        load_balancer_ips: Vec::new(),
-        source_ranges: Vec::new(),
-        external_traffic_policy: None,
-        internal_traffic_policy: Policy::Cluster,
         affinity_seconds: v.persistent,
-        userspace: false,
         ipvs: true,
         endpoints_known: true,
         endpoints,
         unmatched: if v.reals.is_empty() { 1.0 } else { 0.0 },
-        no_endpoints: None,
-        no_local_endpoints: None,
-        cost: None,
-        chains: Vec::new(),
-        entries: Vec::new(),
+        ..ServicePort::unnamed(format!("ipvs {label}"))
     }
 }
 
@@ -320,29 +307,7 @@ impl<'r> Decoder<'r> {
         if let Some(&i) = self.by_key.get(&key) {
             return i;
         }
-        self.services.push(ServicePort {
-            name: key.clone(),
-            named: false,
-            protocol: None,
-            cluster_ip: None,
-            node_port: None,
-            external_ips: Vec::new(),
-            load_balancer_ips: Vec::new(),
-            source_ranges: Vec::new(),
-            external_traffic_policy: None,
-            internal_traffic_policy: Policy::Cluster,
-            affinity_seconds: None,
-            userspace: false,
-            ipvs: false,
-            endpoints_known: false,
-            endpoints: Vec::new(),
-            unmatched: 0.0,
-            no_endpoints: None,
-            no_local_endpoints: None,
-            cost: None,
-            chains: Vec::new(),
-            entries: Vec::new(),
-        });
+        self.services.push(ServicePort::unnamed(key.clone()));
         self.by_key.insert(key, self.services.len() - 1);
         self.services.len() - 1
     }

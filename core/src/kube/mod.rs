@@ -83,6 +83,35 @@ pub struct ServicePort {
     pub entries: Vec<RuleRef>,
 }
 
+impl ServicePort {
+    /// A Service port known only by `name` so far: nothing decoded yet.
+    pub fn unnamed(name: String) -> ServicePort {
+        ServicePort {
+            name,
+            named: false,
+            protocol: None,
+            cluster_ip: None,
+            node_port: None,
+            external_ips: Vec::new(),
+            load_balancer_ips: Vec::new(),
+            source_ranges: Vec::new(),
+            external_traffic_policy: None,
+            internal_traffic_policy: Policy::Cluster,
+            affinity_seconds: None,
+            userspace: false,
+            ipvs: false,
+            endpoints_known: false,
+            endpoints: Vec::new(),
+            unmatched: 0.0,
+            no_endpoints: None,
+            no_local_endpoints: None,
+            cost: None,
+            chains: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+}
+
 /// One endpoint: a `KUBE-SEP-…` chain (or a DNAT rule, in the oldest shapes).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Endpoint {

@@ -63,22 +63,13 @@ impl Reader {
                 self.close();
                 return true;
             }
-            match ipset::member(t, &set.dims) {
-                Ok(m) => set.members.push(m),
-                Err(e) => {
-                    // A line that is no member ends the block (the next command's output).
-                    if set.members.is_empty() || t.contains(' ') && !t.contains(',') {
-                        self.close();
-                        return false;
-                    }
-                    set.complete = false;
-                    diagnostics.push(Diagnostic::warning(
-                        "bad-ipset-member",
-                        span,
-                        format!("member of ipset `{}` not read: {e}", set.name),
-                    ));
-                }
+            // A line that is no member ends the block (the next command's output).
+            let member = ipset::member(t, &set.dims);
+            if member.is_err() && (set.members.is_empty() || t.contains(' ') && !t.contains(',')) {
+                self.close();
+                return false;
             }
+            add(set, member, span, diagnostics);
             return true;
         }
         let words: Vec<&str> = t.split_whitespace().collect();
@@ -102,17 +93,8 @@ impl Reader {
                     .chain(rest.iter().copied())
                     .collect::<Vec<_>>()
                     .join(" ");
-                match ipset::member(&text, &set.dims) {
-                    Ok(m) => set.members.push(m),
-                    Err(e) => {
-                        set.complete = false;
-                        diagnostics.push(Diagnostic::warning(
-                            "bad-ipset-member",
-                            span,
-                            format!("member of ipset `{}` not read: {e}", set.name),
-                        ));
-                    }
-                }
+                let member = ipset::member(&text, &set.dims);
+                add(set, member, span, diagnostics);
                 true
             }
             _ => false,
@@ -127,6 +109,26 @@ impl Reader {
             if !open.members || open.entries.is_some_and(|n| n != set.members.len()) {
                 set.complete = false;
             }
+        }
+    }
+}
+
+/// Adds a member read, or says it was not and marks the set incomplete.
+fn add(
+    set: &mut IpSet,
+    member: Result<ipset::Member, String>,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    match member {
+        Ok(m) => set.members.push(m),
+        Err(e) => {
+            set.complete = false;
+            diagnostics.push(Diagnostic::warning(
+                "bad-ipset-member",
+                span,
+                format!("member of ipset `{}` not read: {e}", set.name),
+            ));
         }
     }
 }
