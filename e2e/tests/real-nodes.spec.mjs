@@ -20,5 +20,8 @@ test('a grep\'d fragment traces to its endpoints through the entry rules it lack
     await expect(o).toHaveAttribute('data-probability', '0.5');
     // The step through an assumed rule says so.
     await expect(o).toContainText('PREROUTING #1 (assumed)');
+    // ...as text: it is on no line of the paste, so it is no link to one.
+    await expect(o.getByRole('button', { name: /\(assumed\)/ })).toHaveCount(0);
+    await expect(o.getByRole('button', { name: 'nat KUBE-SERVICES #1' })).toHaveCount(1);
   }
 });
