@@ -138,7 +138,10 @@ fn print_json(t: &Traced<'_>) {
                 })).collect::<Vec<_>>(),
                 "path": o.path.iter().map(|s| serde_json::json!({
                     "table": s.table, "chain": s.chain,
-                    "rule": s.rule.map_or(serde_json::json!("policy"), |r| serde_json::json!(r)),
+                    "rule": match s.rule {
+                        Some(r) => serde_json::json!(r),
+                        None => serde_json::json!(Some(s.position()).filter(|p| !p.is_empty())),
+                    },
                     "action": s.effect.to_string(), "effect": s.effect,
                 })).collect::<Vec<_>>(),
             })
@@ -214,9 +217,7 @@ pub fn print_text(t: &Traced<'_>) {
             if o.looped_at == Some(i) {
                 say!("           -- out through lo and in again --");
             }
-            let rule = s
-                .rule
-                .map_or("policy".to_string(), |r| format!("#{r}{}", assumed(s)));
+            let rule = format!("{}{}", s.position(), assumed(s));
             say!(
                 "           {:<7} {:<28} {:>6}  {}",
                 s.table,

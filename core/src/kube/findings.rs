@@ -71,10 +71,11 @@ fn ipvs(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
         return;
     }
     let read = if ruleset.ipvs.is_empty() {
-        String::new()
+        "; paste `ipvsadm -Ln` with the rules to see them as Services and trace through IPVS's DNAT"
+            .to_string()
     } else {
         format!(
-            "; {} virtual server{} from ipvsadm shown as Services with their real servers' shares by weight (traces do not go through IPVS's DNAT: the tracer shows the iptables part only)",
+            "; {} virtual server{} from ipvsadm shown as Services with their real servers' shares by weight, and traced through IPVS's DNAT at LOCAL_IN",
             ruleset.ipvs.len(),
             if ruleset.ipvs.len() == 1 { "" } else { "s" }
         )

@@ -155,6 +155,9 @@ pub enum Assumption<'r> {
     HandedOff { target: &'r str },
     /// `statistic --mode nth` taken as its long-run share.
     NthLongRun,
+    /// An IPVS scheduler that chooses by load or by client (`lc`, `sh`, …), taken as choosing
+    /// by weight.
+    IpvsScheduler { scheduler: &'r str },
     /// MASQUERADE on an interface whose address the node facts do not give.
     AddressUnknown { iface: String },
     /// The first packet of the connection was not delivered: no later packet or reply.
@@ -196,6 +199,10 @@ impl fmt::Display for Assumption<'_> {
             Assumption::NthLongRun => {
                 write!(f, "`statistic --mode nth` taken as its long-run share")
             }
+            Assumption::IpvsScheduler { scheduler } => write!(
+                f,
+                "IPVS scheduler `{scheduler}` chooses by load or by client: the shares are taken by weight, its long-run guide"
+            ),
             Assumption::AddressUnknown { iface } => write!(
                 f,
                 "the node's address on `{iface}` is unknown (give it as a local IP): the masqueraded source is left as it was"

@@ -67,6 +67,10 @@ pub(super) enum Leg {
     Postrouting,
     LoopPrerouting,
     LoopInput,
+    /// A packet IPVS scheduled (at LOCAL_IN or LOCAL_OUT) leaving again: IPVS sends it through
+    /// LOCAL_OUT, whose nat chains it skips (its destination binding is made), then
+    /// POSTROUTING.
+    IpvsOutput,
 }
 
 impl Leg {
@@ -75,7 +79,7 @@ impl Leg {
             Leg::Prerouting | Leg::LoopPrerouting => Hook::Prerouting,
             Leg::Input | Leg::LoopInput => Hook::Input,
             Leg::Forward => Hook::Forward,
-            Leg::Output => Hook::Output,
+            Leg::Output | Leg::IpvsOutput => Hook::Output,
             Leg::Postrouting => Hook::Postrouting,
         }
     }
@@ -85,14 +89,46 @@ impl Leg {
         match self {
             Leg::Prerouting | Leg::Output => 0,
             Leg::Input | Leg::Forward => 1,
-            Leg::Postrouting => 2,
-            Leg::LoopPrerouting => 3,
-            Leg::LoopInput => 4,
+            Leg::IpvsOutput => 2,
+            Leg::Postrouting => 3,
+            Leg::LoopPrerouting => 4,
+            Leg::LoopInput => 5,
         }
     }
 
     pub(super) fn is_loopback(self) -> bool {
         matches!(self, Leg::LoopPrerouting | Leg::LoopInput)
+    }
+}
+
+/// What runs at a hook, in priority order: a table's base chain, or IPVS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    Chain(Base),
+    /// IPVS's scheduler: at LOCAL_IN (`ip_vs_remote_request4`, priority `NF_IP_PRI_NAT_SRC - 1`
+    /// = 99: after filter, before nat's SNAT) and at LOCAL_OUT (`ip_vs_local_request4`,
+    /// `NF_IP_PRI_NAT_DST + 2` = -98: after nat's DNAT, before filter). Does nothing without
+    /// virtual servers.
+    Ipvs {
+        priority: i32,
+    },
+}
+
+impl Stage {
+    fn priority(&self) -> i32 {
+        match self {
+            Stage::Chain(b) => b.priority,
+            Stage::Ipvs { priority } => *priority,
+        }
+    }
+}
+
+/// IPVS's priority at a hook, if it schedules there.
+fn ipvs_priority(hook: Hook) -> Option<i32> {
+    match hook {
+        Hook::Input => Some(99),
+        Hook::Output => Some(-98),
+        _ => None,
     }
 }
 
@@ -131,9 +167,9 @@ pub fn iptables_priority(table: &str, hook: Hook) -> Option<i32> {
     }
 }
 
-/// Every hook's base chains, in the order the kernel runs them.
+/// Every hook's stages, in the order the kernel runs them.
 #[derive(Debug, Default)]
-pub(super) struct Hooks([Vec<Base>; 5]);
+pub(super) struct Hooks([Vec<Stage>; 5]);
 
 impl Hooks {
     pub(super) fn of(ruleset: &Ruleset) -> Self {
@@ -149,28 +185,30 @@ impl Hooks {
                 };
                 // One table given twice (two `*nat` blocks) is read into one; if not, the
                 // first wins, as the kernel has only one table of a name.
-                if list
-                    .iter()
-                    .any(|b: &Base| ruleset.tables[b.table].name == table.name)
-                {
+                if list.iter().any(
+                    |s| matches!(s, Stage::Chain(b) if ruleset.tables[b.table].name == table.name),
+                ) {
                     continue;
                 }
-                list.push(Base {
+                list.push(Stage::Chain(Base {
                     table: t,
                     chain,
                     priority,
                     hook,
                     nat: table.name == "nat",
                     dst_manip: matches!(hook, Hook::Prerouting | Hook::Output),
-                });
+                }));
+            }
+            if let Some(priority) = ipvs_priority(hook) {
+                list.push(Stage::Ipvs { priority });
             }
             // Stable: equal priorities keep the order they were registered (given) in.
-            list.sort_by_key(|b| b.priority);
+            list.sort_by_key(Stage::priority);
         }
         hooks
     }
 
-    pub(super) fn bases(&self, hook: Hook) -> &[Base] {
+    pub(super) fn stages(&self, hook: Hook) -> &[Stage] {
         &self.0[hook.index()]
     }
 }

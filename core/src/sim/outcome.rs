@@ -40,6 +40,14 @@ pub enum Effect<'r> {
     Snat(SocketAddr),
     /// The source becomes the node's address on the way out, if the facts give it.
     Masquerade(Option<IpAddr>),
+    /// IPVS scheduled the packet to a real server (`None`: it had none with a weight, and
+    /// refused the packet), of `weight` out of the virtual server's `total`.
+    Ipvs {
+        scheduler: &'r str,
+        to: Option<SocketAddr>,
+        weight: u32,
+        total: u32,
+    },
     /// QUEUE, TPROXY: handed to another program.
     HandOff(&'r str),
     /// A target that acts and lets the walk go on (LOG, CONNMARK, CT…).
@@ -74,6 +82,23 @@ impl fmt::Display for Effect<'_> {
             Effect::Redirect(to) => write!(f, "REDIRECT {to}"),
             Effect::Snat(to) => write!(f, "SNAT {to}"),
             Effect::Masquerade(_) => write!(f, "MASQUERADE"),
+            Effect::Ipvs {
+                scheduler,
+                to: Some(to),
+                weight,
+                total,
+            } => write!(
+                f,
+                "IPVS ({scheduler}) DNAT {to}, weight {weight} of {total}"
+            ),
+            Effect::Ipvs {
+                scheduler,
+                to: None,
+                ..
+            } => write!(
+                f,
+                "IPVS ({scheduler}): no real server with a weight, refused (ICMP port unreachable)"
+            ),
             Effect::HandOff(t) | Effect::Continue(t) | Effect::NotEvaluated(t) => write!(f, "{t}"),
         }
     }
@@ -84,7 +109,7 @@ impl fmt::Display for Effect<'_> {
 pub struct Step<'r> {
     pub table: &'r str,
     pub chain: &'r str,
-    /// 1-based position in the chain; `None` for the chain's policy.
+    /// 1-based position in the chain; `None` for the chain's policy and for IPVS.
     pub rule: Option<usize>,
     /// The rule's line in the paste (the chain's declaration for a policy), if known.
     #[serde(skip)]
@@ -99,6 +124,15 @@ impl<'r> Step<'r> {
     /// The rule of the model this step passed (`None` for a policy).
     pub fn rule_in_model(&self) -> Option<&'r Rule> {
         self.source
+    }
+
+    /// Where in its chain the step was, as a trace prints it: `#3`, `policy`, or nothing (IPVS).
+    pub fn position(&self) -> String {
+        match (self.rule, &self.effect) {
+            (Some(r), _) => format!("#{r}"),
+            (None, Effect::Policy(_)) => "policy".into(),
+            (None, _) => String::new(),
+        }
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Binding {
     /// Where DNAT sent the connection, and what SNAT made its source.
     pub dnat: Option<(IpAddr, u16)>,
     pub snat: Option<(IpAddr, u16)>,
+    /// The real server IPVS sent the connection to (IPVS, not conntrack, DNATs its later
+    /// packets, at LOCAL_IN).
+    pub ipvs: Option<(IpAddr, u16)>,
 }
 
 /// A packet: the first of a connection unless `conn` says otherwise.
@@ -127,6 +130,9 @@ pub struct NodeFacts {
     pub recent: Vec<(String, IpAddr)>,
     /// IP sets as pasted (`ipset list`): `-m set` tests of these are decided.
     pub ipsets: Vec<crate::model::ipset::IpSet>,
+    /// Addresses of IPVS virtual servers, which kube-proxy binds to the dummy `kube-ipvs0`:
+    /// the node's own (`addrtype LOCAL`, delivered to LOCAL_IN), never a masquerade source.
+    pub virtual_ips: Vec<IpAddr>,
 }
 
 impl Default for NodeFacts {
@@ -139,13 +145,14 @@ impl Default for NodeFacts {
             bridges: Vec::new(),
             recent: Vec::new(),
             ipsets: Vec::new(),
+            virtual_ips: Vec::new(),
         }
     }
 }
 
 impl NodeFacts {
     pub fn is_local(&self, ip: IpAddr) -> bool {
-        ip.is_loopback() || self.local_ips.contains(&ip)
+        ip.is_loopback() || self.local_ips.contains(&ip) || self.virtual_ips.contains(&ip)
     }
 
     /// Whether `ip` is a pod's: in the pod network or behind one of the node's bridges.
@@ -198,6 +205,14 @@ impl NodeFacts {
             ..NodeFacts::default()
         };
         let mut said = Vec::new();
+        for v in &ruleset.ipvs {
+            if !facts.virtual_ips.contains(&v.addr.ip()) {
+                facts.virtual_ips.push(v.addr.ip());
+            }
+        }
+        if !facts.virtual_ips.is_empty() {
+            said.push(Inferred::VirtualAddresses(facts.virtual_ips.len()));
+        }
         let rules: Vec<&crate::model::Rule> = ruleset
             .tables
             .iter()
@@ -312,6 +327,8 @@ pub enum Inferred {
     ExternalInterfaceFromRules(String),
     /// The node's own addresses are not in the rules (only loopback is local unless given).
     NodeAddressesUnknown,
+    /// This many IPVS virtual server addresses taken as bound to `kube-ipvs0`.
+    VirtualAddresses(usize),
 }
 
 impl std::fmt::Display for Inferred {
@@ -344,6 +361,11 @@ impl std::fmt::Display for Inferred {
             Inferred::ExternalInterfaceFromRules(iface) => write!(
                 f,
                 "traffic from outside arrives on `{iface}`, the interface the entry rules test"
+            ),
+            Inferred::VirtualAddresses(n) => write!(
+                f,
+                "{n} IPVS virtual server address{} taken as the node's own (kube-proxy binds them to `kube-ipvs0`)",
+                if *n == 1 { "" } else { "es" }
             ),
             Inferred::NodeAddressesUnknown => write!(
                 f,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::assume::{Assumption, Undecidable};
 use super::branch::{At, Branch, Frame, Live, Node, Said, State, Waiting, frame_hash};
 use super::eval::{self, View};
-use super::hooks::{Base, Hooks, Leg, Route};
+use super::hooks::{Base, Hooks, Leg, Route, Stage};
 use super::outcome::{
     Cutoff, Effect, Outcome, Policy, Simulation, Snat, Step, Unexplored, Verdict, Which,
     merge_outcomes, say,
@@ -26,6 +26,7 @@ use super::outcome::{
 use super::packet::{Binding, Conn, Entry, NodeFacts, Packet};
 use crate::ext::matches::CT_STATES;
 use crate::ext::targets::{Action, Nat};
+use crate::model::ipvs::VirtualServer;
 use crate::model::{ChainIndex, Ruleset, Table};
 
 /// How much one simulation may do. Past these, the rest is summarised as [`Unexplored`].
@@ -78,7 +79,7 @@ impl Limits {
 }
 
 /// The bit of one conntrack state in `CT_STATES`.
-pub(super) fn ct_bit(name: &str) -> u8 {
+pub(crate) fn ct_bit(name: &str) -> u8 {
     CT_STATES
         .iter()
         .position(|s| *s == name)
@@ -105,6 +106,8 @@ struct Walked<'r> {
 pub struct Simulator<'r> {
     tables: Vec<Walked<'r>>,
     hooks: Hooks,
+    /// IPVS's virtual servers, as pasted (`ipvsadm -Ln`).
+    ipvs: &'r [VirtualServer],
     missing: Vec<Assumption<'r>>,
     /// Which undecidable answers can be forgotten once given, computed on first need.
     forget: std::cell::OnceCell<super::hooks::Forgettable<'r>>,
@@ -134,6 +137,7 @@ impl<'r> Simulator<'r> {
             .collect();
         Simulator {
             hooks: Hooks::of(ruleset),
+            ipvs: &ruleset.ipvs,
             tables,
             missing,
             forget: std::cell::OnceCell::new(),
@@ -213,6 +217,10 @@ impl<'r> Simulator<'r> {
                 orig_dst: (first.dst, first.dport),
                 dnat: o.dnat.map(|_| (o.dst.ip(), o.dst.port())),
                 snat: o.snat.map(|_| (o.src.ip(), o.src.port())),
+                ipvs: o.path.iter().find_map(|s| match s.effect {
+                    Effect::Ipvs { to: Some(to), .. } => Some((to.ip(), to.port())),
+                    _ => None,
+                }),
             };
             let packet = if which == Which::Next {
                 Packet {
@@ -532,6 +540,108 @@ impl<'s, 'r> Walk<'s, 'r> {
         }
     }
 
+    /// The virtual server IPVS schedules this branch's packet to here: a packet to a virtual
+    /// server's protocol, address and port, at LOCAL_IN (from outside or a pod) or LOCAL_OUT
+    /// (from the node); not a reply, and not once IPVS has sent it on.
+    fn scheduled(&self, b: &Branch<'r>) -> Option<&'r VirtualServer> {
+        if !matches!(b.at.leg, Leg::Input | Leg::Output) {
+            return None;
+        }
+        if let Conn::Established(c) = &self.packet.conn
+            && c.reply
+        {
+            return None;
+        }
+        let to = SocketAddr::new(b.st.dst, b.st.dport);
+        self.sim
+            .ipvs
+            .iter()
+            .find(|v| v.protocol == self.packet.protocol && v.addr == to)
+    }
+
+    /// IPVS schedules the packet (`ip_vs_in`, masquerading forward): each real server with a
+    /// weight is one branch, weighed by its share, DNATed to it and sent out again through
+    /// LOCAL_OUT and POSTROUTING (`ip_vs_nat_xmit`). A later packet of a connection IPVS made
+    /// goes to the same real server. With no real server to take it the packet is refused
+    /// (`ip_vs_leave`: ICMP port unreachable).
+    fn ipvs(&mut self, mut b: Branch<'r>) -> Next<'r> {
+        let Some(vs) = self.scheduled(&b) else {
+            b.at.base += 1;
+            return Next::One(b);
+        };
+        let chain = if b.at.leg == Leg::Input {
+            "LOCAL_IN"
+        } else {
+            "LOCAL_OUT"
+        };
+        let total: u32 = vs
+            .reals
+            .iter()
+            .fold(0u32, |t, r| t.saturating_add(r.weight));
+        let weight_of = |to: SocketAddr| {
+            vs.reals
+                .iter()
+                .find(|r| r.addr == to)
+                .map_or(0, |r| r.weight)
+        };
+        let earlier = match &self.packet.conn {
+            Conn::Established(c) => c.ipvs.map(|(ip, port)| SocketAddr::new(ip, port)),
+            Conn::New => None,
+        };
+        let choices: Vec<(SocketAddr, f64)> = match earlier {
+            Some(to) => vec![(to, 1.0)],
+            None => vs
+                .reals
+                .iter()
+                .filter(|r| r.weight > 0)
+                .map(|r| (r.addr, f64::from(r.weight) / f64::from(total)))
+                .collect(),
+        };
+        let step = |walk: &Self, b: &mut Branch<'r>, to: Option<SocketAddr>| {
+            let effect = Effect::Ipvs {
+                scheduler: &vs.scheduler,
+                to,
+                weight: to.map_or(0, weight_of),
+                total,
+            };
+            walk.push_step(b, "ipvs", chain, None, Some(vs.span), None, effect);
+        };
+        if choices.is_empty() {
+            step(self, &mut b, None);
+            self.finish(b, Verdict::Reject);
+            return Next::None;
+        }
+        if earlier.is_none() && !matches!(vs.scheduler.as_str(), "rr" | "wrr") {
+            b.said.say(Assumption::IpvsScheduler {
+                scheduler: &vs.scheduler,
+            });
+        }
+        let mut out = Vec::with_capacity(choices.len());
+        let mut last = Some(b);
+        for (k, (to, share)) in choices.iter().copied().enumerate() {
+            let mut nb = match (k + 1 == choices.len(), &mut last) {
+                (true, last) => match last.take() {
+                    Some(b) => b,
+                    None => break,
+                },
+                (false, Some(b)) => b.clone(),
+                (false, None) => break,
+            };
+            nb.p *= share;
+            (nb.st.dst, nb.st.dport, nb.st.dnat) = (to.ip(), to.port(), Some(to));
+            step(self, &mut nb, Some(to));
+            nb.st.out = self.route(to.ip());
+            nb.at = At::start(Leg::IpvsOutput);
+            nb.callers = None;
+            nb.depth = 0;
+            out.push(nb);
+        }
+        match out.len() {
+            1 => out.pop().map_or(Next::None, Next::One),
+            _ => Next::Many(out),
+        }
+    }
+
     fn table(&self, base: &Base) -> &'s Walked<'r> {
         &self.sim.tables[base.table]
     }
@@ -539,14 +649,30 @@ impl<'s, 'r> Walk<'s, 'r> {
     fn step(&self, b: &mut Branch<'r>, table: &'r Table, rule: Option<u32>, effect: Effect<'r>) {
         let chain = &table.chains[b.at.chain as usize];
         let source = rule.and_then(|r| chain.rules.get(r as usize));
+        // A rule assumed for a fragment (`kube::complete`) is nowhere in the paste.
+        let span = source.map_or(chain.declared, |r| {
+            (r.origin != crate::model::Origin::Assumed).then_some(r.span)
+        });
+        let rule = rule.map(|r| r as usize + 1);
+        self.push_step(b, &table.name, &chain.name, rule, span, source, effect);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_step(
+        &self,
+        b: &mut Branch<'r>,
+        table: &'r str,
+        chain: &'r str,
+        rule: Option<usize>,
+        span: Option<crate::text::Span>,
+        source: Option<&'r crate::model::Rule>,
+        effect: Effect<'r>,
+    ) {
         let step = Step {
-            table: &table.name,
-            chain: &chain.name,
-            rule: rule.map(|r| r as usize + 1),
-            // A rule assumed for a fragment (`kube::complete`) is nowhere in the paste.
-            span: source.map_or(chain.declared, |r| {
-                (r.origin != crate::model::Origin::Assumed).then_some(r.span)
-            }),
+            table,
+            chain,
+            rule,
+            span,
             source,
             effect,
         };
@@ -606,9 +732,9 @@ impl<'s, 'r> Walk<'s, 'r> {
     /// policies, base chains and legs — or finishes it.
     fn settle(&mut self, mut b: Branch<'r>) -> Option<Branch<'r>> {
         loop {
-            let bases = self.sim.hooks.bases(b.at.leg.hook());
-            let Some(base) = bases.get(usize::from(b.at.base)) else {
-                match self.next_leg(&mut b) {
+            let stages = self.sim.hooks.stages(b.at.leg.hook());
+            let base = match stages.get(usize::from(b.at.base)) {
+                None => match self.next_leg(&mut b) {
                     Some(leg) => {
                         b.at = At::start(leg);
                         continue;
@@ -617,10 +743,24 @@ impl<'s, 'r> Walk<'s, 'r> {
                         self.finish(b, Verdict::Accept);
                         return None;
                     }
+                },
+                Some(Stage::Ipvs { .. }) => {
+                    if self.scheduled(&b).is_some() {
+                        return Some(b);
+                    }
+                    b.at.base += 1;
+                    continue;
                 }
+                Some(Stage::Chain(base)) => base,
             };
             let walked = self.table(base);
             if !b.at.entered {
+                // A packet IPVS sent on has its destination binding: LOCAL_OUT's nat chains
+                // are skipped (`nf_nat_initialized`).
+                if base.nat && b.at.leg == Leg::IpvsOutput {
+                    b.at.base += 1;
+                    continue;
+                }
                 if base.nat {
                     // nat chains see only a connection's first packet, and only once: later
                     // packets get the connection's bindings, the second half of a local
@@ -681,7 +821,7 @@ impl<'s, 'r> Walk<'s, 'r> {
                 }
             }
             Leg::Forward => Leg::Postrouting,
-            Leg::Output => {
+            Leg::Output | Leg::IpvsOutput => {
                 b.st.out = self.route(b.st.dst);
                 Leg::Postrouting
             }
@@ -711,7 +851,9 @@ impl<'s, 'r> Walk<'s, 'r> {
             Leg::Forward | Leg::Postrouting if self.packet.entry != Entry::Local => {
                 (self.in_iface.as_str(), self.iface(b.st.out))
             }
-            Leg::Output | Leg::Postrouting | Leg::Forward => ("", self.iface(b.st.out)),
+            Leg::Output | Leg::IpvsOutput | Leg::Postrouting | Leg::Forward => {
+                ("", self.iface(b.st.out))
+            }
             Leg::LoopPrerouting | Leg::LoopInput => ("lo", ""),
         };
         View {
@@ -741,8 +883,11 @@ impl<'s, 'r> Walk<'s, 'r> {
         let Some(b) = self.settle(b) else {
             return Next::None;
         };
-        let bases = self.sim.hooks.bases(b.at.leg.hook());
-        let base = bases[usize::from(b.at.base)];
+        let stages = self.sim.hooks.stages(b.at.leg.hook());
+        let base = match stages[usize::from(b.at.base)] {
+            Stage::Chain(base) => base,
+            Stage::Ipvs { .. } => return self.ipvs(b),
+        };
         let walked = self.table(&base);
         let table = walked.table;
         let chain = &table.chains[b.at.chain as usize];
@@ -996,6 +1141,8 @@ impl<'s, 'r> Walk<'s, 'r> {
 /// reply undoes them.
 fn rebind(binding: &Binding, dst_manip: bool, st: &mut State<'_>) {
     let to = match (binding.reply, dst_manip) {
+        // A connection IPVS made is DNATed by IPVS again, at LOCAL_IN.
+        (false, true) if binding.ipvs.is_some() => None,
         (false, true) => binding.dnat,
         (false, false) => binding.snat,
         (true, true) => binding.snat.map(|_| binding.orig_src),
