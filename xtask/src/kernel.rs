@@ -49,8 +49,23 @@ pub fn differential(shared: &Path) -> Result<Result<(usize, usize), String>, Str
             rules.display(),
             packets.display()
         );
-        let status = Command::new("python3")
-            .arg(&ktrace)
+        // A scenario with sets has them in `NAME.ipsets` (`ipset save` text): the wrapper makes
+        // them in ktrace's node namespace before the rules load, and chainlens reads them pasted
+        // after the rules, as a user would paste them.
+        let sets = rules.with_extension("ipsets");
+        let mut command = Command::new("python3");
+        if sets.exists() {
+            if output("sh", &["-c", "command -v ipset"]).is_none() {
+                crate::setup::apt_install(&["ipset"])?;
+            }
+            command
+                .arg(dir.join("with-ipsets.py"))
+                .arg(&ktrace)
+                .arg(&sets);
+        } else {
+            command.arg(&ktrace);
+        }
+        let status = command
             .arg(&rules)
             .arg("--packets")
             .arg(&packets)
@@ -63,11 +78,18 @@ pub fn differential(shared: &Path) -> Result<Result<(usize, usize), String>, Str
                 "ktrace.py could not trace here ({status}); see its message above"
             )));
         }
-        let text = std::fs::read_to_string(&rules).map_err(|e| e.to_string())?;
+        let mut text = std::fs::read_to_string(&rules).map_err(|e| e.to_string())?;
+        if sets.exists() {
+            text.push_str(&std::fs::read_to_string(&sets).map_err(|e| e.to_string())?);
+        }
         let traces: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out).map_err(|e| e.to_string())?)
                 .map_err(|e| e.to_string())?;
-        let (p, f) = compare(&text, traces.as_array().map_or(&[][..], |v| v));
+        let (p, f) = compare(
+            &text,
+            traces.as_array().map_or(&[][..], |v| v),
+            sets.exists(),
+        );
         passed += p;
         failed += f;
     }
@@ -76,14 +98,16 @@ pub fn differential(shared: &Path) -> Result<Result<(usize, usize), String>, Str
 
 /// The kernel's `recent` lists outlive each packet (ktrace flushes conntrack, not them), so the
 /// entries the kernel's earlier packets set are carried into the simulator's node facts for the
-/// next ones, in the order the packets were sent.
-fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
+/// next ones, in the order the packets were sent. With the sets pasted (`decided`), every match
+/// is decided, so the simulator must give the kernel's path as its only outcome.
+fn compare(rules: &str, traces: &[serde_json::Value], decided: bool) -> (usize, usize) {
     let parsed = chainlens_core::parse(rules);
     // Every path its own outcome: the kernel's path must be one of them, rule for rule.
     let simulator = Simulator::new(&parsed.ruleset).with_limits(Limits::exhaustive());
     let mut facts = NodeFacts {
         local_ips: NODE_IPS.iter().filter_map(|a| a.parse().ok()).collect(),
         pod_cidr: Cidr::parse(POD_CIDR).ok(),
+        ipsets: parsed.ruleset.ipsets.clone(),
         ..NodeFacts::default()
     };
     let (mut passed, mut failed) = (0, 0);
@@ -130,7 +154,8 @@ fn compare(rules: &str, traces: &[serde_json::Value]) -> (usize, usize) {
             .map(|a| a.ip());
         let kernel_snat = !t["snat"].is_null();
         let kernel_dropped = t["verdict"].as_str() != Some("ACCEPT");
-        let agrees = sim.outcomes.iter().find(|o| {
+        let alone = !decided || sim.outcomes.len() == 1;
+        let agrees = sim.outcomes.iter().filter(|_| alone).find(|o| {
             let path: Vec<(String, String, String)> = o
                 .path
                 .iter()
