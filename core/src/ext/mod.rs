@@ -1,6 +1,7 @@
 //! Extensions: the typed form of every `-m` match and `-j` target chainlens understands. Like
 //! iptables' own `extensions/`, each knows its options (how many arguments each takes), checks
-//! what must be present, and prints the form iptables-save prints. Anything else is kept as
+//! what must be present, and prints the form iptables-save prints; a match also says what it
+//! means and tests a packet, all in its own file under `matches/`. Anything else is kept as
 //! written in an `Unknown` variant, never dropped.
 
 pub mod matches;
@@ -13,16 +14,8 @@ pub struct RuleContext {
     pub protocol: Option<u8>,
 }
 
-/// Every option name the `check` functions look for.
+/// Every option name the targets' `check` looks for (a match's own are in its `OPTIONS`).
 pub const CHECKED_OPTIONS: &[&str] = &[
-    "--comment",
-    "--mark",
-    "--state",
-    "--mode",
-    "--probability",
-    "--every",
-    "--packet",
-    "--nfacct-name",
     "--set-xmark",
     "--set-mark",
     "--and-mark",

@@ -4,7 +4,7 @@
 
 use super::ServicePort;
 use super::decode::service_name;
-use crate::ext::matches::{Match, PortSide, RecentCommand, Statistic};
+use crate::ext::matches::{Match, RecentCommand, Statistic};
 use crate::ext::targets::Action;
 use crate::model::values::Address;
 use crate::model::{Chain, Rule, Table};
@@ -191,7 +191,7 @@ fn general(rule: &Rule) -> String {
         }
     }
     for m in &rule.matches {
-        if let Some(text) = condition(m) {
+        if let Some(text) = m.explain() {
             when.push(text);
         }
     }
@@ -209,114 +209,6 @@ fn general(rule: &Rule) -> String {
     } else {
         format!("{subject} {}: {action}.{comment}", when.join(", "))
     }
-}
-
-fn condition(m: &Match) -> Option<String> {
-    let not = |n: bool| if n { "not " } else { "" };
-    Some(match m {
-        Match::Comment(_) => return None,
-        Match::Tcp(t) => ports(&t.ports)?,
-        Match::Udp(p) => ports(p)?,
-        Match::Multiport(mp) => format!(
-            "{}{} one of ports {}",
-            not(mp.ports.negated),
-            match mp.side {
-                PortSide::Source => "from",
-                PortSide::Destination => "to",
-                PortSide::Either => "from or to",
-            },
-            mp.ports
-                .value
-                .iter()
-                .map(|r| r.write('-'))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        Match::Addrtype(a) => {
-            let mut parts = Vec::new();
-            for (t, side) in [(&a.src, "from"), (&a.dst, "to")] {
-                if let Some(t) = t {
-                    let names = crate::ext::matches::ADDR_TYPES
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| t.value & (1 << i) != 0)
-                        .map(|(_, n)| *n)
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    let what = if names == "LOCAL" {
-                        "an address of this node".to_string()
-                    } else {
-                        format!("a {names} address")
-                    };
-                    parts.push(format!("{}{side} {what}", not(t.negated)));
-                }
-            }
-            parts.join(", ")
-        }
-        Match::Physdev(_) => "when the packet did (not) cross a bridge port (physdev)".into(),
-        Match::State(s) => format!("{}in conntrack state {}", not(s.negated), s.value),
-        Match::Conntrack(c) => match &c.state {
-            Some(s) => format!("{}in conntrack state {}", not(s.negated), s.value),
-            None => "with conntrack conditions".into(),
-        },
-        Match::Mark(n) => format!(
-            "{}carrying mark {:#x}/{:#x}",
-            not(n.negated),
-            n.value.0,
-            n.value.1
-        ),
-        Match::Statistic(Statistic::Random { negated, p32 }) => format!(
-            "{}with probability {:.4}% (the kernel's exact P32/2^31 = {:.11})",
-            not(*negated),
-            Statistic::probability(*p32) * 100.0,
-            Statistic::probability(*p32)
-        ),
-        Match::Statistic(Statistic::Nth { every, packet, .. }) => {
-            format!("every {}th connection (offset {packet})", every + 1)
-        }
-        Match::Recent(r) => match r.command.value {
-            RecentCommand::Set => format!(
-                "(recording the {} in recent list {})",
-                if r.rdest { "destination" } else { "source" },
-                r.name
-            ),
-            RecentCommand::Remove => format!("removing the address from recent list {}", r.name),
-            RecentCommand::Rcheck | RecentCommand::Update => format!(
-                "{}whose {} is in recent list {}{}",
-                not(r.command.negated),
-                if r.rdest { "destination" } else { "source" },
-                r.name,
-                r.seconds
-                    .map_or(String::new(), |s| format!(" (seen in the last {s} s)"))
-            ),
-        },
-        Match::Set(s) => format!("{}in ipset {}", not(s.name.negated), s.name.value),
-        Match::Limit(_) => "within a rate limit".into(),
-        Match::Nfacct(_) => return None,
-        Match::Icmp(_) => "of a given ICMP type".into(),
-        Match::Unknown { module, .. } => {
-            format!("matching -m {module} (not interpreted by chainlens)")
-        }
-    })
-}
-
-fn ports(p: &crate::ext::matches::Ports) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(d) = &p.dport {
-        parts.push(format!(
-            "{}to port {}",
-            if d.negated { "not " } else { "" },
-            d.value.write('-')
-        ));
-    }
-    if let Some(s) = &p.sport {
-        parts.push(format!(
-            "{}from port {}",
-            if s.negated { "not " } else { "" },
-            s.value.write('-')
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn action(t: &crate::model::Target) -> String {

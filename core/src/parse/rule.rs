@@ -299,15 +299,17 @@ impl<'a> Reader<'a, '_> {
             .rule
             .matches
             .iter()
-            .rposition(|m| m.arity(opt).is_some());
+            .rposition(|m| m.option(opt).is_some());
         let owner = owner.or_else(|| self.implicit_match(opt));
         if let Some(m) = owner {
-            let arity = self.rule.matches[m].arity(opt).unwrap_or(0);
+            let Some((name, arity)) = self.rule.matches[m].option(opt) else {
+                return;
+            };
             let neg = neg || (arity > 0 && inline.is_none() && self.old_bang());
             let Some((args, end)) = self.args(word, inline, arity) else {
                 return;
             };
-            let twice = static_name(opt).is_some_and(|o| self.owners[m].seen.contains(&o));
+            let twice = self.owners[m].seen.contains(&name);
             let result = if twice {
                 Err(format!(
                     "`{opt}` is given twice for one `-m {}`: iptables refuses that",
@@ -323,9 +325,7 @@ impl<'a> Reader<'a, '_> {
             }
             let consumed = self.consumed();
             self.owners[m].words.extend(consumed);
-            if let Some(known) = static_name(opt) {
-                self.owners[m].seen.push(known);
-            }
+            self.owners[m].seen.push(name);
             return;
         }
         // Options of a module chainlens does not model are kept as written.
@@ -423,7 +423,7 @@ impl<'a> Reader<'a, '_> {
             _ => return None,
         };
         let m = Match::load(module);
-        m.arity(opt)?;
+        m.option(opt)?;
         self.rule.matches.push(m);
         let span = self
             .words
@@ -578,7 +578,7 @@ impl<'a> Reader<'a, '_> {
             let checked = if claim.failed {
                 Err(None)
             } else {
-                m.check(&claim.seen, ctx).map_err(Some)
+                m.check(&|o| claim.seen.contains(&o), ctx).map_err(Some)
             };
             match checked {
                 Ok(()) => self.rule.matches.push(m),

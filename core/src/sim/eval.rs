@@ -7,15 +7,13 @@
 
 use std::net::IpAddr;
 
-use super::assume::{Assumption, Lookup, Undecidable};
+use super::assume::{Assumption, Undecidable};
 use super::packet::NodeFacts;
-use crate::ext::matches::{ADDR_TYPES, Match, PortSide, RecentCommand, Statistic};
-use crate::model::ipset::{Dim, Value};
-use crate::model::values::{Address, Negatable, PortRange, Protocol};
+use crate::model::values::{Address, Protocol};
 use crate::model::{Header, Rule};
 
 /// The packet as a rule sees it at this point of the walk.
-pub(super) struct View<'a, 'r> {
+pub(crate) struct View<'a, 'r> {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub protocol: Protocol,
@@ -65,7 +63,7 @@ impl Alt<'_> {
 }
 
 /// One test of a rule.
-enum Test<'r> {
+pub(crate) enum Test<'r> {
     Certain(bool),
     /// Matches with this probability, drawn afresh each time (`statistic`).
     Chance(f64),
@@ -73,15 +71,22 @@ enum Test<'r> {
 }
 
 /// The alternatives of one rule, built test by test; a test only runs on the alternatives
-/// still matching, as the kernel stops at the first test that fails.
-struct Eval<'v, 'a, 'r> {
+/// still matching, as the kernel stops at the first test that fails. Each match's `eval`
+/// (`ext::matches`) tests the packet through it.
+pub(crate) struct Eval<'v, 'a, 'r> {
     view: &'v View<'a, 'r>,
     live: Vec<Alt<'r>>,
     out: Vec<Alt<'r>>,
 }
 
-impl<'r> Eval<'_, '_, 'r> {
-    fn alive(&self) -> bool {
+impl<'v, 'a, 'r> Eval<'v, 'a, 'r> {
+    /// The packet being tested.
+    pub(crate) fn view(&self) -> &'v View<'a, 'r> {
+        self.view
+    }
+
+    /// Whether some alternative still matches (later tests run only on those).
+    pub(crate) fn alive(&self) -> bool {
         !self.live.is_empty()
     }
 
@@ -132,21 +137,35 @@ impl<'r> Eval<'_, '_, 'r> {
         }
     }
 
-    fn certain(&mut self, yes: bool) {
+    /// A test whose answer is known.
+    pub(crate) fn certain(&mut self, yes: bool) {
         self.test(Test::Certain(yes));
     }
 
-    fn undecided(&mut self, key: Undecidable<'r>) {
+    /// A test that holds with probability `p`, drawn afresh each time (`statistic`).
+    pub(crate) fn chance(&mut self, p: f64) {
+        self.test(Test::Chance(p));
+    }
+
+    /// A test the rules cannot decide: each way once, unless this path answered it already.
+    pub(crate) fn undecided(&mut self, key: Undecidable<'r>) {
         self.test(Test::Undecided(key));
     }
 
-    fn note(&mut self, note: Assumption<'r>) {
+    /// An undecidable test written with `!`: the same question, the match on the other answer.
+    pub(crate) fn undecided_negated(&mut self, key: Undecidable<'r>, negated: bool) {
+        negated_undecided(self, key, negated);
+    }
+
+    /// Says `note` on every alternative still matching.
+    pub(crate) fn note(&mut self, note: Assumption<'r>) {
         for alt in &mut self.live {
             alt.notes.push(note.clone());
         }
     }
 
-    fn recent_set(&mut self, entry: (&'r str, IpAddr)) {
+    /// A `recent --set` entry the kernel adds on reaching the match.
+    pub(crate) fn recent_set(&mut self, entry: (&'r str, IpAddr)) {
         for alt in &mut self.live {
             alt.recent_set.push(entry);
         }
@@ -176,7 +195,7 @@ pub(super) fn rule<'r>(rule: &'r Rule, at: At<'r>, v: &View<'_, 'r>) -> Vec<Alt<
         if !e.alive() {
             break;
         }
-        one(m, &mut e);
+        m.eval(&mut e);
     }
     if !rule.complete && e.alive() {
         e.undecided(Undecidable::Incomplete {
@@ -260,212 +279,5 @@ fn negated_undecided<'r>(e: &mut Eval<'_, '_, 'r>, key: Undecidable<'r>, negated
                 e.live.push(not);
             }
         }
-    }
-}
-
-fn ports(range: &Option<Negatable<PortRange>>, port: u16) -> bool {
-    range
-        .as_ref()
-        .is_none_or(|r| flip(r.negated, r.value.contains(port)))
-}
-
-fn addr_types(ip: IpAddr, facts: &NodeFacts) -> u16 {
-    let bit = |name: &str| {
-        ADDR_TYPES
-            .iter()
-            .position(|t| *t == name)
-            .map_or(0, |i| 1u16 << i)
-    };
-    if facts.is_local(ip) {
-        bit("LOCAL")
-    } else if ip.is_multicast() {
-        bit("MULTICAST")
-    } else if matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) {
-        bit("BROADCAST")
-    } else {
-        bit("UNICAST")
-    }
-}
-
-/// The address a `recent` match files the packet under: its source (or destination with
-/// `--rdest`) under `--mask`.
-fn recent_key(r: &crate::ext::matches::Recent, v: &View<'_, '_>) -> IpAddr {
-    let ip = if r.rdest { v.dst } else { v.src };
-    if ip.is_ipv4() == r.mask.is_ipv4() {
-        crate::model::values::apply_mask(ip, r.mask)
-    } else {
-        ip
-    }
-}
-
-fn one<'r>(m: &'r Match, e: &mut Eval<'_, '_, 'r>) {
-    let v = e.view;
-    match m {
-        Match::Comment(_) | Match::Limit(_) | Match::Nfacct(_) => {}
-        Match::Mark(n) => e.certain(flip(n.negated, v.mark & n.value.1 == n.value.0)),
-        Match::Tcp(t) => {
-            let flags = t
-                .flags
-                .as_ref()
-                .is_none_or(|f| flip(f.negated, v.tcp_flags & f.value.0 == f.value.1));
-            e.certain(
-                v.protocol == Protocol::TCP
-                    && ports(&t.ports.sport, v.sport)
-                    && ports(&t.ports.dport, v.dport)
-                    && flags,
-            );
-            if let Some(o) = &t.option {
-                negated_undecided(e, Undecidable::TcpOption(o.value), o.negated);
-            }
-        }
-        Match::Udp(p) => e.certain(
-            v.protocol == Protocol::UDP && ports(&p.sport, v.sport) && ports(&p.dport, v.dport),
-        ),
-        Match::Multiport(mp) => {
-            let hit = |port: u16| mp.ports.value.iter().any(|r| r.contains(port));
-            let any = match mp.side {
-                PortSide::Source => hit(v.sport),
-                PortSide::Destination => hit(v.dport),
-                PortSide::Either => hit(v.sport) || hit(v.dport),
-            };
-            e.certain(flip(mp.ports.negated, any));
-        }
-        Match::Addrtype(a) => {
-            let test = |t: &Option<Negatable<u16>>, ip: IpAddr| {
-                t.as_ref()
-                    .is_none_or(|t| flip(t.negated, addr_types(ip, v.facts) & t.value != 0))
-            };
-            e.certain(test(&a.src, v.src) && test(&a.dst, v.dst));
-        }
-        Match::Physdev(p) => {
-            // Only bridged packets carry bridge-port information; for others every test is
-            // "no" (NETFILTER.md §2.2), so only negated tests match.
-            let tests = [p.is_in, p.is_out, p.is_bridged]
-                .into_iter()
-                .flatten()
-                .chain(
-                    [&p.physdev_in, &p.physdev_out]
-                        .into_iter()
-                        .flatten()
-                        .map(|n| n.negated),
-                );
-            e.certain(tests.into_iter().all(|negated| negated));
-        }
-        Match::State(s) => e.certain(flip(s.negated, s.value.0 & v.ct_state != 0)),
-        Match::Conntrack(c) => {
-            if let Some(s) = &c.state {
-                e.certain(flip(s.negated, s.value.0 & v.ct_state != 0));
-            }
-            if let Some(p) = &c.proto {
-                e.certain(flip(p.negated, p.value == v.protocol.0));
-            }
-            for (net, ip) in [(&c.orig_src, v.orig_src), (&c.orig_dst, v.orig_dst)] {
-                if let Some(n) = net {
-                    e.certain(flip(n.negated, n.value.contains(ip)));
-                }
-            }
-            if let Some(s) = &c.status {
-                if v.ct_state & super::walk::ct_bit("NEW") != 0 {
-                    // A first packet: nothing seen back, not assured, not confirmed yet.
-                    e.certain(flip(s.negated, s.value == 0));
-                } else {
-                    e.undecided(Undecidable::ConntrackDetail);
-                }
-            }
-            if let Some(reply) = c.dir_reply {
-                e.certain(reply == v.ct_reply);
-            }
-            let rest = [
-                c.repl_src.is_some(),
-                c.repl_dst.is_some(),
-                c.orig_src_port.is_some(),
-                c.orig_dst_port.is_some(),
-                c.repl_src_port.is_some(),
-                c.repl_dst_port.is_some(),
-                c.expire.is_some(),
-            ];
-            if rest.into_iter().any(|x| x) && e.alive() {
-                e.undecided(Undecidable::ConntrackDetail);
-            }
-        }
-        Match::Statistic(Statistic::Random { negated, p32 }) => {
-            let p = Statistic::probability(*p32);
-            e.test(Test::Chance(if *negated { 1.0 - p } else { p }));
-        }
-        Match::Statistic(Statistic::Nth { negated, every, .. }) => {
-            // Over many connections, one in `every + 1` reaches the chosen slot.
-            let p = 1.0 / (f64::from(*every) + 1.0);
-            e.note(Assumption::NthLongRun);
-            e.test(Test::Chance(if *negated { 1.0 - p } else { p }));
-        }
-        Match::Recent(r) => {
-            let key = recent_key(r, v);
-            if r.command.value == RecentCommand::Set {
-                e.recent_set((r.name.as_str(), key));
-            }
-            let name = r.name.as_str();
-            let listed = v.facts.recent.iter().any(|(l, a)| l == name && *a == key)
-                || v.recent.iter().any(|(l, a)| *l == name && *a == key);
-            let hit = match r.command.value {
-                RecentCommand::Set => true,
-                RecentCommand::Remove | RecentCommand::Rcheck | RecentCommand::Update => listed,
-            };
-            if listed && r.hitcount.is_some() {
-                negated_undecided(e, Undecidable::RecentHitcount(name), r.command.negated);
-            } else {
-                e.certain(flip(r.command.negated, hit));
-            }
-        }
-        Match::Set(s) => {
-            // A set pasted with the rules decides (`ipset list` / `ipset save`).
-            if let Some(set) = v.facts.ipsets.iter().find(|x| x.name == s.name.value) {
-                let values: Vec<Value> = s
-                    .flags
-                    .split(',')
-                    .zip(&set.dims)
-                    .map(|(dir, dim)| {
-                        let src = dir == "src";
-                        match dim {
-                            Dim::Port => {
-                                Value::Port(v.protocol, if src { v.sport } else { v.dport })
-                            }
-                            Dim::Iface => Value::Iface(if src { v.in_iface } else { v.out_iface }),
-                            _ => Value::Addr(if src { v.src } else { v.dst }),
-                        }
-                    })
-                    .collect();
-                if let Some(member) = set.test(&values) {
-                    e.certain(flip(s.name.negated, member));
-                    return;
-                }
-            }
-            let mut lookup = [None; 3];
-            for (i, dir) in s.flags.split(',').take(3).enumerate() {
-                let src = dir == "src";
-                // Dimensions alternate address and port in the common types
-                // (hash:ip,port,ip, hash:ip,port,net).
-                lookup[i] = Some(if i % 2 == 0 {
-                    Lookup::Address(if src { v.src } else { v.dst })
-                } else {
-                    Lookup::Port(if src { v.sport } else { v.dport })
-                });
-            }
-            let key = Undecidable::Set {
-                name: &s.name.value,
-                flags: &s.flags,
-                lookup,
-            };
-            negated_undecided(e, key, s.name.negated);
-        }
-        Match::Icmp(t) => {
-            let text = t.as_ref().map_or("any", |t| t.value.as_str());
-            let negated = t.as_ref().is_some_and(|t| t.negated);
-            if v.protocol.0 != 1 && v.protocol.0 != 58 {
-                e.certain(false);
-            } else {
-                negated_undecided(e, Undecidable::IcmpType(text), negated);
-            }
-        }
-        Match::Unknown { module, args } => e.undecided(Undecidable::Module { module, args }),
     }
 }

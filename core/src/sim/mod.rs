@@ -9,7 +9,7 @@
 
 mod assume;
 mod branch;
-mod eval;
+pub(crate) mod eval;
 mod hooks;
 mod outcome;
 mod packet;
@@ -23,6 +23,7 @@ pub use outcome::{
 };
 pub use packet::{Binding, Conn, Entry, Inferred, NodeFacts, Packet};
 pub use query::{Query, QueryError, Traced};
+pub(crate) use walk::ct_bit;
 pub use walk::{Limits, Simulator, simulate};
 
 #[cfg(test)]
