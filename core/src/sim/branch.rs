@@ -94,6 +94,8 @@ pub(super) struct State<'r> {
     pub(super) sport: u16,
     pub(super) dport: u16,
     pub(super) mark: u32,
+    /// The connection's mark.
+    pub(super) ctmark: u32,
     pub(super) dnat: Option<SocketAddr>,
     pub(super) snat: Option<Snat>,
     /// Where the packet leaves (decided by routing at the start of the leg).
@@ -109,7 +111,15 @@ pub(super) struct State<'r> {
 
 impl Hash for State<'_> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (self.src, self.dst, self.sport, self.dport, self.mark).hash(h);
+        (
+            self.src,
+            self.dst,
+            self.sport,
+            self.dport,
+            self.mark,
+            self.ctmark,
+        )
+            .hash(h);
         (
             self.dnat,
             self.snat,

@@ -21,6 +21,8 @@ pub(crate) struct View<'a, 'r> {
     pub dport: u16,
     pub tcp_flags: u8,
     pub mark: u32,
+    /// The connection's mark (`CONNMARK`, `-m connmark`).
+    pub ctmark: u32,
     /// Empty where the hook has no such interface (no input device in OUTPUT, …).
     pub in_iface: &'a str,
     pub out_iface: &'a str,

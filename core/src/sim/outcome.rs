@@ -178,6 +178,8 @@ pub struct Outcome<'r> {
     pub dnat: Option<SocketAddr>,
     pub snat: Option<Snat>,
     pub mark: u32,
+    /// The connection's mark (`CONNMARK`) where the walk ended.
+    pub ctmark: u32,
     /// The packet's addresses and ports where its walk ended.
     pub src: SocketAddr,
     pub dst: SocketAddr,
@@ -403,7 +405,7 @@ pub(super) fn merge_outcomes<'r>(outcomes: Vec<Outcome<'r>>) -> Vec<Outcome<'r>>
         Option<Snat>,
         SocketAddr,
         SocketAddr,
-        u32,
+        (u32, u32),
         Vec<(&'r str, IpAddr)>,
         bool,
     );
@@ -416,7 +418,7 @@ pub(super) fn merge_outcomes<'r>(outcomes: Vec<Outcome<'r>>) -> Vec<Outcome<'r>>
             o.snat,
             o.src,
             o.dst,
-            o.mark,
+            (o.mark, o.ctmark),
             o.recent_set.clone(),
             o.looped_at.is_some(),
         );

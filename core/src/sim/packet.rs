@@ -44,6 +44,8 @@ pub struct Binding {
     /// The real server IPVS sent the connection to (IPVS, not conntrack, DNATs its later
     /// packets, at LOCAL_IN).
     pub ipvs: Option<(IpAddr, u16)>,
+    /// The connection's mark as the first packet left it.
+    pub ctmark: u32,
 }
 
 /// A packet: the first of a connection unless `conn` says otherwise.

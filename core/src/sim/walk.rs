@@ -25,7 +25,7 @@ use super::outcome::{
 };
 use super::packet::{Binding, Conn, Entry, NodeFacts, Packet};
 use crate::ext::matches::CT_STATES;
-use crate::ext::targets::{Action, Nat};
+use crate::ext::targets::{Action, Connmark, Nat};
 use crate::model::ipvs::VirtualServer;
 use crate::model::{ChainIndex, Ruleset, Table};
 
@@ -221,6 +221,7 @@ impl<'r> Simulator<'r> {
                     Effect::Ipvs { to: Some(to), .. } => Some((to.ip(), to.port())),
                     _ => None,
                 }),
+                ctmark: o.ctmark,
             };
             let packet = if which == Which::Next {
                 Packet {
@@ -345,6 +346,10 @@ impl<'r> Simulator<'r> {
                 sport: packet.sport,
                 dport: packet.dport,
                 mark: packet.mark,
+                ctmark: match &packet.conn {
+                    Conn::Established(c) => c.ctmark,
+                    Conn::New => 0,
+                },
                 dnat: None,
                 snat: None,
                 out: w.route(packet.dst),
@@ -711,6 +716,7 @@ impl<'s, 'r> Walk<'s, 'r> {
             dnat: b.st.dnat,
             snat: b.st.snat,
             mark: b.st.mark,
+            ctmark: b.st.ctmark,
             src: SocketAddr::new(b.st.src, b.st.sport),
             dst: SocketAddr::new(b.st.dst, b.st.dport),
             path,
@@ -864,6 +870,7 @@ impl<'s, 'r> Walk<'s, 'r> {
             dport: b.st.dport,
             tcp_flags: self.packet.tcp_flags,
             mark: b.st.mark,
+            ctmark: b.st.ctmark,
             in_iface,
             out_iface,
             ct_state: ct_bit(state)
@@ -1119,9 +1126,24 @@ impl<'s, 'r> Walk<'s, 'r> {
                 b.at.rule += 1;
                 Some(b)
             }
-            // Non-terminating targets: log, count, mark the connection, set checksums…
-            Action::Connmark(_)
-            | Action::Log(_)
+            Action::Connmark(c) => {
+                // xt_connmark: set, save the packet's mark into the connection's, or restore.
+                let st = &mut b.st;
+                match *c {
+                    Connmark::SetXmark { value, mask } => st.ctmark = (st.ctmark & !mask) ^ value,
+                    Connmark::Save { nfmask, ctmask } => {
+                        st.ctmark = (st.ctmark & !ctmask) ^ (st.mark & nfmask)
+                    }
+                    Connmark::Restore { nfmask, ctmask } => {
+                        st.mark = (st.mark & !nfmask) ^ (st.ctmark & ctmask)
+                    }
+                }
+                self.step(&mut b, table, Some(i), Effect::Continue(&target.name));
+                b.at.rule += 1;
+                Some(b)
+            }
+            // Non-terminating targets: log, count, set checksums…
+            Action::Log(_)
             | Action::Nflog(_)
             | Action::Ct(_)
             | Action::Notrack

@@ -11,6 +11,7 @@ use crate::sim::eval::Eval;
 
 mod addrtype;
 mod comment;
+mod connmark;
 mod conntrack;
 mod icmp;
 mod limit;
@@ -239,6 +240,7 @@ registry! {
     Addrtype = addrtype,
     Physdev = physdev,
     Conntrack = conntrack,
+    Connmark = connmark,
     State = state,
     Statistic = statistic,
     Recent = recent,
