@@ -41,6 +41,13 @@ pub enum Undecidable<'r> {
     ConntrackDetail,
     /// `recent --hitcount` on a list that holds the address.
     RecentHitcount(&'r str),
+    /// A question a match's own file asks of what the rules cannot show (is there a local
+    /// socket, which MAC address sent it): `-m module`: `asks` `value`.
+    Extension {
+        module: &'static str,
+        asks: &'static str,
+        value: &'r str,
+    },
 }
 
 /// One value an ipset lookup is made of.
@@ -74,7 +81,8 @@ impl<'r> Undecidable<'r> {
             Undecidable::TcpOption(_)
             | Undecidable::IcmpType(_)
             | Undecidable::ConntrackDetail
-            | Undecidable::RecentHitcount(_) => Family::Other,
+            | Undecidable::RecentHitcount(_)
+            | Undecidable::Extension { .. } => Family::Other,
         }
     }
 }
@@ -132,6 +140,11 @@ impl fmt::Display for Undecidable<'_> {
                 write!(f, "a conntrack reply-tuple, port, expiry or status test")
             }
             Undecidable::RecentHitcount(list) => write!(f, "`recent --hitcount` on list `{list}`"),
+            Undecidable::Extension {
+                module,
+                asks,
+                value,
+            } => write!(f, "`-m {module}`: {asks}{value}"),
         }
     }
 }

@@ -14,13 +14,16 @@ mod comment;
 mod connmark;
 mod conntrack;
 mod icmp;
+mod icmp6;
 mod limit;
+mod mac;
 mod mark;
 mod multiport;
 mod nfacct;
 mod physdev;
 mod recent;
 mod set;
+mod socket;
 mod state;
 mod statistic;
 mod tcp;
@@ -248,6 +251,9 @@ registry! {
     Limit = limit,
     Nfacct = nfacct,
     Icmp = icmp,
+    Icmp6 = icmp6,
+    Mac = mac,
+    Socket = socket,
 }
 
 /// `Err` for a `!` before an option that cannot be negated.
