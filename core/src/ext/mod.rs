@@ -14,23 +14,120 @@ pub struct RuleContext {
     pub protocol: Option<u8>,
 }
 
-/// Every option name the targets' `check` looks for (a match's own are in its `OPTIONS`).
-pub const CHECKED_OPTIONS: &[&str] = &[
-    "--set-xmark",
-    "--set-mark",
-    "--and-mark",
-    "--or-mark",
-    "--xor-mark",
-    "--save-mark",
-    "--restore-mark",
-    "--on-port",
-    "--checksum-fill",
-    "--set-mss",
-    "--clamp-mss-to-pmtu",
-    "--to-destination",
-    "--to-source",
-    "--to-ports",
-];
+/// An extension's options by how many arguments they take.
+#[derive(Debug)]
+pub struct Options {
+    pub flags: &'static [&'static str],
+    pub one: &'static [&'static str],
+    pub two: &'static [&'static str],
+}
+
+impl Options {
+    /// The option's own `&'static` name and its number of arguments.
+    pub fn find(&self, opt: &str) -> Option<(&'static str, usize)> {
+        [self.flags, self.one, self.two]
+            .into_iter()
+            .enumerate()
+            .find_map(|(arity, names)| names.iter().find(|n| **n == opt).map(|n| (*n, arity)))
+    }
+}
+
+/// What an extension's check may ask: which options were given, and the rule's protocol.
+pub struct Check<'a> {
+    /// The extension's name, and whether it is a match (`-m NAME`) or a target.
+    name: &'a str,
+    is_match: bool,
+    seen: &'a dyn Fn(&str) -> bool,
+    pub ctx: RuleContext,
+}
+
+impl std::fmt::Debug for Check<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check")
+            .field("name", &self.name)
+            .field("ctx", &self.ctx)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Check<'a> {
+    pub fn of_match(name: &'a str, seen: &'a dyn Fn(&str) -> bool, ctx: RuleContext) -> Self {
+        Check {
+            name,
+            is_match: true,
+            seen,
+            ctx,
+        }
+    }
+
+    pub fn of_target(name: &'a str, seen: &'a dyn Fn(&str) -> bool, ctx: RuleContext) -> Self {
+        Check {
+            name,
+            is_match: false,
+            seen,
+            ctx,
+        }
+    }
+
+    /// How messages name the extension: "`-m set`", "DNAT".
+    fn label(&self) -> String {
+        if self.is_match {
+            format!("`-m {}`", self.name)
+        } else {
+            self.name.to_string()
+        }
+    }
+
+    pub fn seen(&self, opt: &str) -> bool {
+        (self.seen)(opt)
+    }
+
+    /// `Err` unless `opt` was given.
+    pub fn need(&self, opt: &str) -> Result<(), String> {
+        if self.seen(opt) {
+            Ok(())
+        } else {
+            Err(format!("{} needs {opt}", self.label()))
+        }
+    }
+
+    /// `Err` unless the rule's `-p` is one of `nums` (named `names`).
+    pub fn protocol(&self, names: &[&str], nums: &[u8]) -> Result<(), String> {
+        match self.ctx.protocol {
+            Some(p) if nums.contains(&p) => Ok(()),
+            _ => Err(format!(
+                "{} needs `-p {}`",
+                self.label(),
+                names.join("` or `-p ")
+            )),
+        }
+    }
+}
+
+/// An extension's options as iptables-save prints them, built option by option.
+#[derive(Debug, Default)]
+pub struct Save(String);
+
+impl Save {
+    /// ` [! ]NAME [VALUE]`.
+    pub fn opt(&mut self, negated: bool, name: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        if negated {
+            self.0.push_str("! ");
+        }
+        self.0.push_str(name);
+        if !value.is_empty() {
+            self.0.push(' ');
+            self.0.push_str(value);
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
 
 /// Prints a string argument the way `xtables_save_string` does: bare when it is a non-empty
 /// run of `[A-Za-z0-9_-]`, else double-quoted with `"`, `\` and `'` escaped.

@@ -217,36 +217,12 @@ fn action(t: &crate::model::Target) -> String {
         Action::Chain => format!("continue in chain {}", t.name),
         Action::Accept => "accept (this table is done with it)".into(),
         Action::Drop => "drop silently".into(),
-        Action::Reject(with) => format!(
-            "reject ({})",
-            if with.is_empty() {
-                "icmp-port-unreachable"
-            } else {
-                with
-            }
-        ),
         Action::Return => "return to the calling chain".into(),
-        Action::Mark { value, mask } => format!("set the mark: (mark & ~{mask:#x}) ^ {value:#x}"),
-        Action::Dnat(_) => {
-            "rewrite the destination (DNAT) for the whole connection".to_string() + &dnat_to(t)
-        }
-        Action::Snat(_) => "rewrite the source (SNAT) for the whole connection".into(),
-        Action::Masquerade(_) => {
-            "rewrite the source to the outgoing interface's address (MASQUERADE)".into()
-        }
-        Action::Redirect(_) => "redirect to a port on this node".into(),
-        Action::Log(_) | Action::Nflog(_) => "log it and go on".into(),
-        _ => format!("apply {} and go on", t.name),
-    }
-}
-
-fn dnat_to(t: &crate::model::Target) -> String {
-    match &t.action {
-        Action::Dnat(n) => n.addrs.map_or(String::new(), |(ip, _)| match n.ports {
-            Some((p, _)) => format!(" to {}", std::net::SocketAddr::new(ip, p)),
-            None => format!(" to {ip}"),
-        }),
-        _ => String::new(),
+        Action::Queue => "hand the packet to a userspace program (QUEUE)".into(),
+        Action::Unknown(_) => format!("apply {} (not interpreted by chainlens)", t.name),
+        a => a
+            .explain()
+            .unwrap_or_else(|| format!("apply {} and go on", t.name)),
     }
 }
 

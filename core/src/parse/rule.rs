@@ -269,13 +269,13 @@ impl<'a> Reader<'a, '_> {
         inline: Option<&'a str>,
         neg: bool,
     ) {
-        let in_target = self.rule.target.as_ref().and_then(|t| t.action.arity(opt));
-        if let Some(arity) = in_target {
+        let in_target = self.rule.target.as_ref().and_then(|t| t.action.option(opt));
+        if let Some((name, arity)) = in_target {
             let Some((args, end)) = self.args(word, inline, arity) else {
                 return;
             };
             let v6 = self.v6;
-            let twice = static_name(opt).is_some_and(|o| self.target_claim.seen.contains(&o));
+            let twice = self.target_claim.seen.contains(&name);
             let result = if twice {
                 Err(format!(
                     "`{opt}` is given twice for one target: iptables refuses that"
@@ -290,9 +290,7 @@ impl<'a> Reader<'a, '_> {
             self.record(result, Span::new(word.span.start, end));
             let consumed = self.consumed();
             self.target_claim.words.extend(consumed);
-            if let Some(known) = static_name(opt) {
-                self.target_claim.seen.push(known);
-            }
+            self.target_claim.seen.push(name);
             return;
         }
         let owner = self
@@ -600,7 +598,7 @@ impl<'a> Reader<'a, '_> {
             Some(_) if claim.failed => Err(None),
             Some(t) => t
                 .action
-                .check(&claim.seen, ctx)
+                .check(&|o| claim.seen.contains(&o), ctx)
                 .and_then(|()| self.tcpmss_needs_syn(&t.action))
                 .map_err(Some),
             None => Ok(()),
@@ -668,13 +666,4 @@ fn split_option(word: &str) -> (&str, Option<&str>) {
         }
     }
     (word, None)
-}
-
-/// The `&'static str` of an option that `check` looks for, so the options seen can be kept
-/// without allocating.
-fn static_name(opt: &str) -> Option<&'static str> {
-    crate::ext::CHECKED_OPTIONS
-        .iter()
-        .copied()
-        .find(|k| *k == opt)
 }

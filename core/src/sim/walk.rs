@@ -1035,11 +1035,11 @@ impl<'s, 'r> Walk<'s, 'r> {
                 self.finish(b, Verdict::Reject);
                 None
             }
-            Action::Mark { value, mask } => {
-                b.st.mark = (b.st.mark & !mask) ^ value;
+            Action::Mark(m) => {
+                b.st.mark = (b.st.mark & !m.mask) ^ m.value;
                 let effect = Effect::Mark {
-                    value: *value,
-                    mask: *mask,
+                    value: m.value,
+                    mask: m.mask,
                     result: b.st.mark,
                 };
                 self.step(&mut b, table, Some(i), effect);
@@ -1110,7 +1110,7 @@ impl<'s, 'r> Walk<'s, 'r> {
                 Self::next_base(&mut b);
                 Some(b)
             }
-            Action::Queue | Action::Tproxy { .. } => {
+            Action::Queue | Action::Tproxy(_) => {
                 self.step(&mut b, table, Some(i), Effect::HandOff(&target.name));
                 b.said.say(Assumption::HandedOff {
                     target: &target.name,
@@ -1142,12 +1142,12 @@ impl<'s, 'r> Walk<'s, 'r> {
                 b.at.rule += 1;
                 Some(b)
             }
-            // Non-terminating targets: log, count, set checksums…
+            // Every other extension acts and lets the walk go on: log, set checksums, CT…
             Action::Log(_)
             | Action::Nflog(_)
             | Action::Ct(_)
-            | Action::Notrack
-            | Action::Checksum
+            | Action::Notrack(_)
+            | Action::Checksum(_)
             | Action::Tcpmss(_) => {
                 self.step(&mut b, table, Some(i), Effect::Continue(&target.name));
                 b.at.rule += 1;

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::RuleContext;
+use super::{Check, Options, RuleContext, Save};
 use crate::sim::eval::Eval;
 
 mod addrtype;
@@ -43,88 +43,6 @@ pub use udp::Ports;
 /// The module name of an [`Match::Unknown`] that holds `iptables -L` text chainlens could not
 /// read (it is not an iptables module).
 pub const LISTING_TEXT: &str = "listing";
-
-/// A match's options by how many arguments they take.
-#[derive(Debug)]
-pub struct Options {
-    pub flags: &'static [&'static str],
-    pub one: &'static [&'static str],
-    pub two: &'static [&'static str],
-}
-
-impl Options {
-    /// The option's own `&'static` name and its number of arguments.
-    fn find(&self, opt: &str) -> Option<(&'static str, usize)> {
-        [self.flags, self.one, self.two]
-            .into_iter()
-            .enumerate()
-            .find_map(|(arity, names)| names.iter().find(|n| **n == opt).map(|n| (*n, arity)))
-    }
-}
-
-/// What a match's check may ask: which options were given, and the rule's protocol.
-pub struct Check<'a> {
-    module: &'static str,
-    seen: &'a dyn Fn(&str) -> bool,
-    pub ctx: RuleContext,
-}
-
-impl std::fmt::Debug for Check<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Check")
-            .field("module", &self.module)
-            .field("ctx", &self.ctx)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Check<'_> {
-    pub fn seen(&self, opt: &str) -> bool {
-        (self.seen)(opt)
-    }
-
-    /// `Err` unless `opt` was given.
-    pub fn need(&self, opt: &str) -> Result<(), String> {
-        if self.seen(opt) {
-            Ok(())
-        } else {
-            Err(format!("`-m {}` needs {opt}", self.module))
-        }
-    }
-
-    /// `Err` unless the rule's `-p` is one of `nums` (named `names`).
-    pub fn protocol(&self, names: &[&str], nums: &[u8]) -> Result<(), String> {
-        match self.ctx.protocol {
-            Some(p) if nums.contains(&p) => Ok(()),
-            _ => Err(format!(
-                "`-m {}` needs `-p {}`",
-                self.module,
-                names.join("` or `-p ")
-            )),
-        }
-    }
-}
-
-/// The options of a match as iptables-save prints them, built option by option.
-#[derive(Debug, Default)]
-pub struct Save(String);
-
-impl Save {
-    /// ` [! ]NAME [VALUE]`.
-    pub fn opt(&mut self, negated: bool, name: &str, value: &str) {
-        if !self.0.is_empty() {
-            self.0.push(' ');
-        }
-        if negated {
-            self.0.push_str("! ");
-        }
-        self.0.push_str(name);
-        if !value.is_empty() {
-            self.0.push(' ');
-            self.0.push_str(value);
-        }
-    }
-}
 
 /// Declares the matches chainlens models: `Variant = file` makes `Match::Variant(file::Value)`
 /// and routes every operation of [`Match`] to the functions of that file: `NAME`, `OPTIONS`,
@@ -191,7 +109,7 @@ macro_rules! registry {
             /// `final_check` would refuse); `seen` says which options were given.
             pub fn check(&self, seen: &dyn Fn(&str) -> bool, ctx: RuleContext) -> Result<(), String> {
                 match self {
-                    $(Match::$variant(v) => $file::check(v, &Check { module: $file::NAME, seen, ctx }),)*
+                    $(Match::$variant(v) => $file::check(v, &Check::of_match($file::NAME, seen, ctx)),)*
                     Match::Unknown { .. } => Ok(()),
                 }
             }
@@ -207,7 +125,7 @@ macro_rules! registry {
                         }
                     }
                 }
-                out.0
+                out.into_string()
             }
 
             /// What the match asks of a packet, in words (`None`: it asks nothing, as a

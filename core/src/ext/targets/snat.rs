@@ -1,0 +1,37 @@
+//! `-j SNAT --to-source [a[-b]][:p[-q]] [--random] [--random-fully] [--persistent]`
+//! (libxt_SNAT): the connection's source, decided by its first packet.
+
+use super::dnat::{Nat, apply_range, check_ports, save_range};
+use crate::ext::{Check, Options, Save};
+
+pub type Value = Nat;
+pub const NAME: &str = "SNAT";
+pub const OPTIONS: Options = Options {
+    flags: &["--random", "--random-fully", "--persistent"],
+    one: &["--to-source", "--to"],
+    two: &[],
+};
+
+pub fn new() -> Value {
+    Nat::default()
+}
+
+pub fn apply(n: &mut Value, opt: &str, args: &[&str], _: bool) -> Result<(), String> {
+    apply_range(n, opt, args.first().copied().unwrap_or(""))
+}
+
+pub fn check(n: &Value, c: &Check) -> Result<(), String> {
+    if n.addrs.is_none() && n.ports.is_none() {
+        Err("SNAT needs --to-source".into())
+    } else {
+        check_ports(n, c)
+    }
+}
+
+pub fn save(n: &Value, out: &mut Save, _: bool) {
+    save_range(n, "--to-source", out);
+}
+
+pub fn explain(_: &Value) -> String {
+    "rewrite the source (SNAT) for the whole connection".into()
+}
