@@ -101,8 +101,8 @@ fn ipvs_dnats_by_weight_after_filter_input_and_the_mark_masquerades() {
     assert_eq!(
         got,
         [
-            (Some("203.0.113.3:53".parse().unwrap()), 0.75, true),
-            (Some("203.0.113.2:53".parse().unwrap()), 0.25, true),
+            (Some("203.0.113.3:53".parse().expect("addr")), 0.75, true),
+            (Some("203.0.113.2:53".parse().expect("addr")), 0.25, true),
         ]
     );
     let o = &run.outcomes[0];
@@ -170,7 +170,7 @@ fn ipvs_dnats_by_weight_after_filter_input_and_the_mark_masquerades() {
     let run = sim.run(&web, &facts);
     assert_eq!(run.outcomes.len(), 1);
     let o = &run.outcomes[0];
-    assert_eq!(o.dnat, Some("203.0.113.66:8080".parse().unwrap()));
+    assert_eq!(o.dnat, Some("203.0.113.66:8080".parse().expect("addr")));
     assert_eq!(o.verdict, Verdict::Drop);
     assert_eq!(
         o.path.last().map(|s| (s.table, s.chain)),

@@ -106,9 +106,11 @@ test('a long link is flagged and the analysis can be downloaded and reopened ins
     `-A KUBE-SERVICES -d 10.${(i * 7919) % 251}.${(i * 104729) % 253}.${i % 255}/32 -p tcp -m tcp --dport ${1000 + ((i * 31337) % 60000)} -j ACCEPT`);
   await app.paste(['*nat', ':KUBE-SERVICES - [0:0]', ...rules, 'COMMIT', ''].join('\n'));
   await page.getByTestId('share-open').click();
-  const length = Number(await page.getByTestId('share-length').textContent());
-  expect(length).toBeGreaterThan(8192);
+  // The link is built after the analysis: wait for it, do not read the length before.
   await expect(page.getByTestId('share-too-long')).toBeVisible();
+  await expect
+    .poll(async () => Number(await page.getByTestId('share-length').textContent()))
+    .toBeGreaterThan(8192);
   const download = page.waitForEvent('download');
   await page.getByTestId('share-download').click();
   const file = await (await download).path();
