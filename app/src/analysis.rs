@@ -14,6 +14,21 @@ pub const FOLD_ABOVE: usize = 40;
 /// Above this many Service ports the folded Services themselves are one node, except those a
 /// search names.
 pub const LIST_ABOVE: usize = 300;
+/// Above this many chains of the components beside kube-proxy (Calico, Cilium, Docker…) in a
+/// table, its graph opens with each component's chains folded into one node.
+pub const FOLD_COMPONENTS_ABOVE: usize = 12;
+
+/// What a graph folds: each Service's chains into one node, each component's chains into one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fold {
+    pub services: bool,
+    pub components: bool,
+}
+
+/// The label of the node that stands for `owner`'s chains.
+pub fn component_label(owner: kube::owners::Owner) -> String {
+    format!("{owner} chains")
+}
 
 #[derive(Debug)]
 pub struct Analysis {
@@ -83,15 +98,31 @@ impl Analysis {
 
     /// The chain graph of `table`, Services folded unless expanded (or all shown when there
     /// are few), and beyond [`LIST_ABOVE`] the Services a search does not name folded into one.
+    /// What the graph of `table` folds: what the user asked (the toggle folds both or
+    /// neither), else Services above [`FOLD_ABOVE`] and components above
+    /// [`FOLD_COMPONENTS_ABOVE`] chains.
+    pub fn fold(&self, table: &str, asked: Option<bool>) -> Fold {
+        let components = self.parsed.ruleset.table(table).map_or(0, |t| {
+            t.chains
+                .iter()
+                .filter(|c| component(&c.name).is_some())
+                .count()
+        });
+        Fold {
+            services: asked.unwrap_or(self.kube.services.len() > FOLD_ABOVE),
+            components: asked.unwrap_or(components > FOLD_COMPONENTS_ABOVE),
+        }
+    }
+
     pub fn graph(
         &self,
         table: &str,
-        fold: bool,
+        fold: Fold,
         expanded: &[String],
         search: &str,
     ) -> Option<ChainGraph> {
         let t = self.parsed.ruleset.table(table)?;
-        if !fold {
+        if !fold.services && !fold.components {
             return Some(ChainGraph::of(t));
         }
         let many = self.kube.services.len() > LIST_ABOVE;
@@ -100,8 +131,22 @@ impl Analysis {
             "{} more Services (search to show)",
             self.kube.services.len()
         );
+        // A component with a chain or two keeps them as they are: a group would only hide names.
+        let mut per_owner: HashMap<kube::owners::Owner, usize> = HashMap::new();
+        for c in &t.chains {
+            if let Some(owner) = component(&c.name) {
+                *per_owner.entry(owner).or_default() += 1;
+            }
+        }
         Some(ChainGraph::grouped(t, &|chain: &str| {
-            let service = self.owner.get(chain)?;
+            if fold.components
+                && let Some(owner) = component(chain)
+                && per_owner.get(&owner).is_some_and(|n| *n >= 3)
+            {
+                let label = component_label(owner);
+                return (!expanded.contains(&label)).then_some(label);
+            }
+            let service = self.owner.get(chain).filter(|_| fold.services)?;
             if expanded.iter().any(|e| e == service) {
                 return None;
             }
@@ -113,4 +158,12 @@ impl Analysis {
             }
         }))
     }
+}
+
+/// The component beside kube-proxy that writes `chain`, if its name says (kube-proxy's,
+/// kubelet's and the built-in chains are not folded this way).
+fn component(chain: &str) -> Option<kube::owners::Owner> {
+    use kube::owners::Owner;
+    kube::owners::owner(chain)
+        .filter(|o| !matches!(o, Owner::Netfilter | Owner::KubeProxy | Owner::Kubelet))
 }

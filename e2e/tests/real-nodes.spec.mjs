@@ -25,3 +25,16 @@ test('a grep\'d fragment traces to its endpoints through the entry rules it lack
     await expect(o.getByRole('button', { name: 'nat KUBE-SERVICES #1' })).toHaveCount(1);
   }
 });
+
+test('a Calico node\'s chains open folded into one node, named by its owner, and unfold on click', async ({ app, page }) => {
+  await app.open();
+  await app.paste(real('14-calico-k8s111-filter-L.txt'));
+  await app.show('graph');
+  const calico = page.locator('[data-testid="chain-node"][data-chain="Calico chains"]');
+  await expect(calico).toHaveCount(1);
+  await expect(calico.locator('title')).toContainText('chains');
+  await expect(page.locator('[data-testid="chain-node"][data-chain="cali-INPUT"]')).toHaveCount(0);
+  await calico.click();
+  await expect(page.locator('[data-testid="chain-node"][data-chain="cali-INPUT"]')).toHaveCount(1);
+  await expect(page.locator('[data-testid="chain-node"][data-chain="Calico chains"]')).toHaveCount(0);
+});

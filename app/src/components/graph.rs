@@ -1,6 +1,7 @@
 //! The chain graph of one table, drawn from the core's layout as SVG elements (so every label
 //! is text, never markup). Large rulesets open with each Service folded into one node (click
-//! it to unfold), and beyond a few hundred Services the rest into one node a search opens;
+//! it to unfold), and each component beside kube-proxy (Calico, Cilium, Docker…) with many
+//! chains too; beyond a few hundred Services the rest are one node a search opens;
 //! the traced path is highlighted; hovering a node says what its chain is for, hovering a
 //! jump shows its rules and what they do.
 
@@ -89,7 +90,7 @@ pub fn ChainGraphView() -> impl IntoView {
                         prop:checked=folded
                         on:change=move |ev| state.fold.set(Some(event_target_checked(&ev)))
                     />
-                    " one node per Service"
+                    " one node per Service and per component"
                 </label>
                 <label class="toggle">
                     "zoom "

@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{Answer, Ask, DIAGNOSTICS_SHOWN, Envelope, ExportKind, FINDINGS_SHOWN, Message};
-use crate::analysis::{Analysis, FOLD_ABOVE};
+use crate::analysis::Analysis;
 use crate::views;
 
 use chainlens_core::kube::presets::OUTSIDE;
@@ -233,7 +233,11 @@ impl Session {
                 .find(|s| s.endpoints.len() > 1)
                 .or(services.first())
                 .map(|s| s.name.clone()),
-            fold: services.len() > FOLD_ABOVE,
+            // The toggle shows as ticked when the default table's graph opens folded.
+            fold: a.default_table().is_some_and(|t| {
+                let fold = a.fold(&t, None);
+                fold.services || fold.components
+            }),
         }
     }
 
@@ -310,8 +314,7 @@ impl Session {
         self.understand_once();
         let a = self.analysis.as_ref()?;
         let table = table.or_else(|| a.default_table())?;
-        let fold = fold.unwrap_or(a.kube.services.len() > FOLD_ABOVE);
-        let graph = a.graph(&table, fold, expanded, search)?;
+        let graph = a.graph(&table, a.fold(&table, fold), expanded, search)?;
         let t = a.parsed.ruleset.table(&table)?;
         let index = t.index();
         let services = &a.kube.services;
@@ -699,8 +702,12 @@ impl Session {
             }
             ExportKind::Svg | ExportKind::Mermaid | ExportKind::Dot => {
                 let table = view.table.clone().or_else(|| a.default_table())?;
-                let fold = view.fold.unwrap_or(a.kube.services.len() > FOLD_ABOVE);
-                let graph = a.graph(&table, fold, &view.expanded, &view.search)?;
+                let graph = a.graph(
+                    &table,
+                    a.fold(&table, view.fold),
+                    &view.expanded,
+                    &view.search,
+                )?;
                 Some(match what {
                     ExportKind::Mermaid => file(
                         format!("{table}-graph.mmd"),
