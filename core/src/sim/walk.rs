@@ -621,26 +621,22 @@ impl<'s, 'r> Walk<'s, 'r> {
                 scheduler: &vs.scheduler,
             });
         }
-        let mut out = Vec::with_capacity(choices.len());
-        let mut last = Some(b);
-        for (k, (to, share)) in choices.iter().copied().enumerate() {
-            let mut nb = match (k + 1 == choices.len(), &mut last) {
-                (true, last) => match last.take() {
-                    Some(b) => b,
-                    None => break,
-                },
-                (false, Some(b)) => b.clone(),
-                (false, None) => break,
-            };
+        let sent = |walk: &Self, mut nb: Branch<'r>, (to, share): (SocketAddr, f64)| {
             nb.p *= share;
             (nb.st.dst, nb.st.dport, nb.st.dnat) = (to.ip(), to.port(), Some(to));
-            step(self, &mut nb, Some(to));
-            nb.st.out = self.route(to.ip());
+            step(walk, &mut nb, Some(to));
+            nb.st.out = walk.route(to.ip());
             nb.at = At::start(Leg::IpvsOutput);
             nb.callers = None;
             nb.depth = 0;
-            out.push(nb);
-        }
+            nb
+        };
+        // Every real server but the last gets a copy of the branch; the last gets the branch.
+        let Some((&last, rest)) = choices.split_last() else {
+            return Next::None;
+        };
+        let mut out: Vec<Branch<'r>> = rest.iter().map(|&c| sent(self, b.clone(), c)).collect();
+        out.push(sent(self, b, last));
         match out.len() {
             1 => out.pop().map_or(Next::None, Next::One),
             _ => Next::Many(out),

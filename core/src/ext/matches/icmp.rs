@@ -31,9 +31,7 @@ pub fn check(_: &Value, _: &Check) -> Result<(), String> {
 }
 
 pub fn save(i: &Value, out: &mut Save) {
-    if let Some(t) = i {
-        out.opt(t.negated, "--icmp-type", &save_word(&t.value));
-    }
+    save_type(i, "--icmp-type", out);
 }
 
 pub fn explain(_: &Value) -> Option<String> {
@@ -41,10 +39,22 @@ pub fn explain(_: &Value) -> Option<String> {
 }
 
 pub fn eval<'r>(i: &'r Value, e: &mut Eval<'_, '_, 'r>) {
+    eval_type(i, &[1, 58], e);
+}
+
+/// `--icmp-type` or `--icmpv6-type` as iptables-save prints it.
+pub(super) fn save_type(i: &Value, opt: &str, out: &mut Save) {
+    if let Some(t) = i {
+        out.opt(t.negated, opt, &save_word(&t.value));
+    }
+}
+
+/// A packet of a protocol not in `protocols` never matches; the type of an ICMP one is
+/// undecided (the simulator's packets carry no ICMP type).
+pub(super) fn eval_type<'r>(i: &'r Value, protocols: &[u8], e: &mut Eval<'_, '_, 'r>) {
     let text = i.as_ref().map_or("any", |t| t.value.as_str());
     let negated = i.as_ref().is_some_and(|t| t.negated);
-    let protocol = e.view().protocol.0;
-    if protocol != 1 && protocol != 58 {
+    if !protocols.contains(&e.view().protocol.0) {
         e.certain(false);
     } else {
         e.undecided_negated(Undecidable::IcmpType(text), negated);
