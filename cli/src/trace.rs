@@ -113,6 +113,7 @@ fn verdict_text(v: Verdict) -> &'static str {
         Verdict::Accept => "accepted",
         Verdict::Drop => "dropped",
         Verdict::Reject => "rejected",
+        Verdict::Unknown => "unknown",
     }
 }
 

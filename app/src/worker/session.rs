@@ -735,6 +735,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Accept => "accepted",
         Verdict::Drop => "dropped",
         Verdict::Reject => "rejected",
+        Verdict::Unknown => "unknown",
     }
 }
 

@@ -200,7 +200,7 @@ impl fmt::Display for Assumption<'_> {
             ),
             Assumption::ChainMissing { table, chain } => write!(
                 f,
-                "chain `{chain}` ({table}) is not in the paste: assumed to return without effect"
+                "chain `{chain}` ({table}) is not in the paste: where the packet goes from there is unknown (paste the chain to follow it)"
             ),
             Assumption::TargetNotEvaluated { target } => {
                 write!(f, "target {target} is not evaluated: taken as continuing")
@@ -229,6 +229,7 @@ impl fmt::Display for Assumption<'_> {
                     super::Verdict::Accept => "accepted after",
                     super::Verdict::Drop => "dropped by",
                     super::Verdict::Reject => "rejected by",
+                    super::Verdict::Unknown => "lost at",
                 };
                 write!(f, "the first packet: {how} {last}")
             }

@@ -19,7 +19,7 @@ use crate::text::Span;
 pub enum Effect<'r> {
     Jump(&'r str),
     Goto(&'r str),
-    /// A jump to a chain the paste does not hold (taken as returning at once).
+    /// A jump (or goto) to a chain the paste does not hold: the path ends there, unknown.
     JumpMissing(&'r str),
     Return,
     Accept,
@@ -143,6 +143,8 @@ pub enum Verdict {
     Accept,
     Drop,
     Reject,
+    /// The path went into a chain the paste does not hold: what happens there is not known.
+    Unknown,
 }
 
 /// How the source was rewritten.

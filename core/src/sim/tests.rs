@@ -201,6 +201,35 @@ fn a_reply_is_un_natted_back_to_the_client() {
 }
 
 #[test]
+fn a_jump_into_a_chain_the_paste_lacks_ends_unknown_not_accepted() {
+    // A fragment: the Service chain's first endpoint chain was not pasted. Half the packets
+    // enter it, and what it does to them is not known (it was once taken as returning, which
+    // sent them on to the second endpoint and showed it at 100%).
+    let dump = "*nat\n:PREROUTING ACCEPT [0:0]\n:SVC - [0:0]\n:SEP2 - [0:0]\n\
+        -A PREROUTING -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j SVC\n\
+        -A SVC -m statistic --mode random --probability 0.50000000000 -j SEP1\n-A SVC -j SEP2\n\
+        -A SEP2 -p tcp -j DNAT --to-destination 10.244.0.2:8080\nCOMMIT\n";
+    let packet = from_outside([10, 96, 0, 1], Protocol::TCP, 80);
+    for which in [Which::First, Which::Next, Which::Reply] {
+        let sim = Simulator::new(rules(dump)).trace(&packet, &NodeFacts::default(), which);
+        let unknown: Vec<_> = sim
+            .outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Unknown)
+            .collect();
+        assert_eq!(unknown.len(), 1, "{which:?}: {:?}", sim.outcomes);
+        assert!((unknown[0].probability - 0.5).abs() < 1e-9);
+        assert_eq!(unknown[0].dnat, None);
+        assert!(matches!(
+            unknown[0].path.last().map(|s| &s.effect),
+            Some(Effect::JumpMissing("SEP1"))
+        ));
+        let total: f64 = sim.outcomes.iter().map(|o| o.probability).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{which:?}: {total}");
+    }
+}
+
+#[test]
 fn a_reply_to_a_dropped_packet_is_no_connection() {
     let dump = "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
     let sim = Simulator::new(rules(dump)).trace(&client(), &node(), Which::Reply);

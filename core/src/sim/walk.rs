@@ -200,6 +200,11 @@ impl<'r> Simulator<'r> {
                 }
                 continue;
             }
+            if o.verdict == Verdict::Unknown {
+                // Where the first packet went is not known, so neither is the connection.
+                outcomes.push(o);
+                continue;
+            }
             if o.verdict != Verdict::Accept {
                 let mut assumptions = o.assumptions;
                 assumptions.push(Assumption::NoConnection);
@@ -1007,8 +1012,8 @@ impl<'s, 'r> Walk<'s, 'r> {
                         table: &table.name,
                         chain: &target.name,
                     });
-                    b.at.rule += 1;
-                    Some(b)
+                    self.finish(b, Verdict::Unknown);
+                    None
                 }
             },
             Action::Return => {
