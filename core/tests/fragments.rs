@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use chainlens_core::model::values::Protocol;
-use chainlens_core::sim::{Entry, NodeFacts, Packet, Simulation, Snat, Verdict, simulate};
+use chainlens_core::sim::{
+    Assumption, Entry, NodeFacts, Packet, Simulation, Snat, Verdict, simulate,
+};
 use chainlens_core::{Ruleset, Severity, print, read};
 
 fn real(name: &str) -> String {
@@ -251,5 +253,93 @@ fn ipvsadm_output_pasted_with_the_rules_gives_the_services() {
             .findings
             .iter()
             .any(|f| f.code == "ipvs-mode" && f.message.contains("3 virtual servers"))
+    );
+}
+
+#[test]
+fn a_jump_into_an_endpoint_chain_not_pasted_is_unknown_not_the_next_endpoint() {
+    // Fragments of a Calico node: kuard's ten-endpoint cascade was pasted with one of its
+    // KUBE-SEP chains. The nine others take 90% of connections somewhere the paste does not
+    // show; only 10% are known to reach 192.168.236.133:8080.
+    let parsed = read(&real("15-calico-kuard-10ep-5decimal-fragments.txt"));
+    let sim = trace(&parsed.ruleset, "10.97.169.67", 80, &[]);
+    let got = outcomes(&sim);
+    let known = got
+        .get(&(
+            Verdict::Accept,
+            Some("192.168.236.133:8080".parse().expect("addr")),
+            true,
+        ))
+        .copied()
+        .unwrap_or(0.0);
+    let unknown: f64 = got
+        .iter()
+        .filter(|(k, _)| k.0 == Verdict::Unknown)
+        .map(|(_, p)| p)
+        .sum();
+    assert!((known - 0.1).abs() < 1e-6, "{got:?}");
+    assert!((unknown - 0.9).abs() < 1e-6, "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
+}
+
+#[test]
+fn a_cascade_pasted_twice_keeps_its_endpoints_once() {
+    // `iptables-save | grep`, pasted twice: the second copy of each Service chain rule comes
+    // after the rule every connection takes, so it is unreachable and says so.
+    let parsed = read(&real("22-aks-azv-etp-local-lb-grep-fragment.txt"));
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = chainlens_core::kube::Analysis::of(&parsed.ruleset, &facts);
+    let http = analysis
+        .services
+        .iter()
+        .find(|s| s.name.ends_with("nginx:http"))
+        .expect("nginx:http");
+    let got: Vec<(String, f64)> = http
+        .endpoints
+        .iter()
+        .map(|e| (e.address.clone().unwrap_or_default(), e.probability))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("10.244.0.203:8080".to_string(), 0.5),
+            ("10.244.2.1:8080".to_string(), 0.5)
+        ]
+    );
+    let repeated = analysis
+        .findings
+        .iter()
+        .find(|f| f.code == "repeated-rule")
+        .expect("repeated-rule finding");
+    assert_eq!(repeated.rules.len(), 6, "{repeated:?}");
+}
+
+#[test]
+fn a_userspace_portal_redirects_to_the_node_itself() {
+    // kube-proxy's userspace mode: a connection to the cluster IP is REDIRECTed to the proxy's
+    // port on the node's address on the incoming interface; without that address the trace
+    // says it is not known (it once took the first local address, or none at all).
+    let parsed = read(&real("19-userspace-proxy-nodeport-S-fragment.txt"));
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let mut packet = Packet::new(
+        ip("198.51.100.7"),
+        ip("10.254.132.107"),
+        Protocol::TCP,
+        2222,
+        Entry::Outside,
+    );
+    packet.in_iface = Some("eth0".into());
+    let sim = simulate(&parsed.ruleset, &packet, &facts);
+    assert_eq!(sim.outcomes.len(), 1);
+    let o = &sim.outcomes[0];
+    assert_eq!(o.verdict, Verdict::Accept);
+    assert_eq!(o.dst.port(), 36463);
+    assert!(
+        o.assumptions.iter().any(|a| matches!(
+            a,
+            Assumption::RedirectAddressUnknown { iface } if iface == "eth0"
+        )),
+        "{:?}",
+        o.assumptions
     );
 }

@@ -442,7 +442,9 @@ impl<'r> Decoder<'r> {
                     }
                     _ => false,
                 };
-                if !to_endpoint {
+                // After a rule every connection takes, none is left for a later one (a cascade
+                // pasted twice): those are unreachable, which the repeated-rule finding reports.
+                if !to_endpoint || remaining <= 0.0 {
                     continue;
                 }
                 let p32 = rule.matches.iter().find_map(|m| match m {

@@ -173,6 +173,8 @@ pub enum Assumption<'r> {
     IpvsScheduler { scheduler: &'r str },
     /// MASQUERADE on an interface whose address the node facts do not give.
     AddressUnknown { iface: String },
+    /// REDIRECT to the node's address on the incoming interface, which the facts do not give.
+    RedirectAddressUnknown { iface: String },
     /// The first packet of the connection was not delivered: no later packet or reply.
     NoConnection,
     /// For a later packet or a reply: how the first packet went.
@@ -219,6 +221,10 @@ impl fmt::Display for Assumption<'_> {
             Assumption::AddressUnknown { iface } => write!(
                 f,
                 "the node's address on `{iface}` is unknown (give it as a local IP): the masqueraded source is left as it was"
+            ),
+            Assumption::RedirectAddressUnknown { iface } => write!(
+                f,
+                "REDIRECT delivers to the node's address on `{iface}`, which is unknown (give it as a local IP): the destination address is shown as it was"
             ),
             Assumption::NoConnection => write!(
                 f,

@@ -100,6 +100,8 @@ pub(super) struct State<'r> {
     pub(super) snat: Option<Snat>,
     /// Where the packet leaves (decided by routing at the start of the leg).
     pub(super) out: Route,
+    /// REDIRECT sent it to the node itself (whose address on that interface may be unknown).
+    pub(super) to_node: bool,
     /// `recent --set` entries added so far.
     pub(super) recent: Vec<(&'r str, IpAddr)>,
     /// Answers to undecidable tests that may be asked again, sorted.
@@ -124,6 +126,7 @@ impl Hash for State<'_> {
             self.dnat,
             self.snat,
             self.out,
+            self.to_node,
             &self.recent,
             self.known_hash,
         )

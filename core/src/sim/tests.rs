@@ -230,6 +230,34 @@ fn a_jump_into_a_chain_the_paste_lacks_ends_unknown_not_accepted() {
 }
 
 #[test]
+fn redirect_delivers_to_the_node_on_the_incoming_interfaces_address() {
+    // kube-proxy's userspace portal: a pod's packet to the cluster IP is REDIRECTed to the
+    // proxy's port on the node. It goes to INPUT (here dropped), never FORWARD, even when the
+    // node's address on the pod interface is not known.
+    let dump = "*nat\n:PREROUTING ACCEPT [0:0]\n\
+        -A PREROUTING -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 36463\nCOMMIT\n\
+        *filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
+    let mut packet = from_outside([10, 96, 0, 1], Protocol::TCP, 80);
+    packet.src = [203, 0, 113, 9].into();
+    packet.entry = Entry::Pod;
+    for (facts, to) in [
+        (node(), sock("203.0.113.1:36463")),
+        (NodeFacts::default(), sock("10.96.0.1:36463")),
+    ] {
+        let sim = run(dump, packet.clone(), &facts);
+        assert_eq!(sim.outcomes.len(), 1);
+        let o = &sim.outcomes[0];
+        assert_eq!((o.verdict, o.dst, o.dnat), (Verdict::Drop, to, Some(to)));
+        assert!(o.path.iter().any(|s| s.chain == "INPUT"), "{:?}", o.path);
+        let unknown = o
+            .assumptions
+            .iter()
+            .any(|a| matches!(a, Assumption::RedirectAddressUnknown { .. }));
+        assert_eq!(unknown, facts.local_ips.is_empty());
+    }
+}
+
+#[test]
 fn a_reply_to_a_dropped_packet_is_no_connection() {
     let dump = "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
     let sim = Simulator::new(rules(dump)).trace(&client(), &node(), Which::Reply);

@@ -358,6 +358,7 @@ impl<'r> Simulator<'r> {
                 dnat: None,
                 snat: None,
                 out: w.route(packet.dst),
+                to_node: false,
                 recent: Vec::new(),
                 known: Vec::new(),
                 known_hash: 0,
@@ -816,7 +817,7 @@ impl<'s, 'r> Walk<'s, 'r> {
     fn next_leg(&self, b: &mut Branch<'r>) -> Option<Leg> {
         let next = match b.at.leg {
             Leg::Prerouting | Leg::LoopPrerouting => {
-                if self.facts.is_local(b.st.dst) {
+                if b.st.to_node || self.facts.is_local(b.st.dst) {
                     if b.at.leg == Leg::Prerouting {
                         Leg::Input
                     } else {
@@ -1057,12 +1058,19 @@ impl<'s, 'r> Walk<'s, 'r> {
             }
             Action::Redirect(ports) => {
                 // To the node itself: loopback for locally generated packets, else the
-                // address of the interface the packet came in on (taken as the first known).
+                // primary address of the interface the packet came in on. When the facts do
+                // not give that address, the packet is still delivered to the node.
                 let ip = if base.hook_is_output() {
                     IpAddr::from([127, 0, 0, 1])
+                } else if let Some(ip) = self.facts.address_on(&self.in_iface) {
+                    ip
                 } else {
-                    self.facts.local_ips.first().copied().unwrap_or(b.st.dst)
+                    b.said.say(Assumption::RedirectAddressUnknown {
+                        iface: self.in_iface.clone(),
+                    });
+                    b.st.dst
                 };
+                b.st.to_node = true;
                 let port = ports.ports.map_or(b.st.dport, |p| p.0);
                 let to = SocketAddr::new(ip, port);
                 (b.st.dst, b.st.dport, b.st.dnat) = (ip, port, Some(to));
