@@ -343,3 +343,18 @@ fn a_userspace_portal_redirects_to_the_node_itself() {
         o.assumptions
     );
 }
+
+#[test]
+fn a_service_chain_pasted_with_its_ext_chain_gets_its_cluster_ip_back() {
+    // `iptables -t nat -S KUBE-EXT-…`, `-S KUBE-SVL-…`, `-S KUBE-SVC-…`: the KUBE-EXT chain
+    // jumps to KUBE-SVC, but nothing leads to either; KUBE-SVC's masquerade rule names the
+    // cluster IP (10.43.159.55:80/tcp), which was shown as "?" with no address.
+    let parsed = read(&real("16-k3s-metallb-etp-local-S-v-transcript.txt"));
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = chainlens_core::kube::Analysis::of(&parsed.ruleset, &facts);
+    assert_eq!(analysis.services.len(), 1);
+    let s = &analysis.services[0];
+    assert_eq!(s.cluster_ip.as_deref(), Some("10.43.159.55:80"), "{s:?}");
+    assert_eq!(s.protocol, Some(Protocol::TCP));
+    assert_eq!(s.endpoints.len(), 6);
+}

@@ -290,14 +290,16 @@ impl Completer<'_> {
                 }
             }
         }
-        // A KUBE-SVC chain no entry rule reaches: its own masquerade rule names its cluster IP.
+        // A KUBE-SVC chain no entry rule reaches: its own masquerade rule names its cluster IP
+        // (also when a KUBE-EXT chain pasted with it jumps to it: that is not the cluster IP's
+        // way in).
         let reachable = self.reachable();
         let entries: Vec<(String, String)> = self
             .table
             .chains
             .iter()
             .filter(|c| c.name.starts_with("KUBE-SVC-") && !reachable.contains(&c.name))
-            .filter(|c| !self.jumped_to(&c.name))
+            .filter(|c| !self.rule_jumps("KUBE-SERVICES", &c.name))
             .filter_map(|c| cluster_ip_entry(c).map(|e| (c.name.clone(), e)))
             .collect();
         for (svc, entry) in entries {

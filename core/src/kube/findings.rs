@@ -602,8 +602,10 @@ fn cost(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
         code: "rule-cost",
         severity: Severity::Info,
         message: format!(
-            "a new connection to a Service evaluates up to {} nat rules; KUBE-SERVICES has {total} rules, checked in order; slowest: {}",
+            "a new connection to a Service evaluates up to {} nat rule{}; KUBE-SERVICES has {total} rule{}, checked in order; slowest: {}",
             costs[0].1,
+            if costs[0].1 == 1 { "" } else { "s" },
+            if total == 1 { "" } else { "s" },
             slowest.join(", ")
         ),
         explanation: format!(
