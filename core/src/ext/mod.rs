@@ -14,6 +14,59 @@ pub struct RuleContext {
     pub protocol: Option<u8>,
 }
 
+/// The words `iptables -L` printed for a rule's matches and target options, read left to
+/// right. An extension that has a listing form (its libxt `print` function) reads its own
+/// words back with `listed`, taking what it owns and leaving the rest.
+#[derive(Debug)]
+pub struct Listed<'w> {
+    words: &'w [&'w str],
+    at: usize,
+}
+
+impl<'w> Listed<'w> {
+    pub fn new(words: &'w [&'w str]) -> Self {
+        Listed { words, at: 0 }
+    }
+
+    /// The next word, not taken.
+    pub fn peek(&self) -> Option<&'w str> {
+        self.words.get(self.at).copied()
+    }
+
+    /// Takes the next word.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<&'w str> {
+        let w = self.peek();
+        self.at += usize::from(w.is_some());
+        w
+    }
+
+    /// Takes the next word, which must be there: `Err("{what} missing")` if not.
+    pub fn value(&mut self, what: &str) -> Result<&'w str, String> {
+        self.next().ok_or_else(|| format!("{what} missing"))
+    }
+
+    /// Takes the next word if it is `word`.
+    pub fn skip(&mut self, word: &str) -> bool {
+        let yes = self.peek() == Some(word);
+        self.at += usize::from(yes);
+        yes
+    }
+
+    /// The words not taken yet.
+    pub fn rest(&self) -> &'w [&'w str] {
+        self.words.get(self.at..).unwrap_or_default()
+    }
+}
+
+/// A listing word with `!` glued to its front (`!0x4000/0x4000`): whether it was, and the rest.
+pub fn listed_bang(text: &str) -> (bool, &str) {
+    match text.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
 /// An extension's options by how many arguments they take.
 #[derive(Debug)]
 pub struct Options {

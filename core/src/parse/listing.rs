@@ -4,11 +4,10 @@
 //! by name (`anywhere`, `dpt:https`) is flagged or mapped back.
 
 use crate::diag::Diagnostic;
-use crate::ext::matches::{
-    Addrtype, CtStates, Match, Multiport, PortSide, Ports, RecentCommand, Tcp,
-};
-use crate::ext::targets::{Action, Nat, PortsNat};
-use crate::model::values::{Address, Interface, Negatable, PortRange, Protocol, u32_value};
+use crate::ext::matches::Match;
+use crate::ext::targets::Action;
+use crate::ext::{Listed, listed_bang};
+use crate::model::values::{Address, Interface, Negatable, Protocol};
 use crate::model::{Counters, Header, Origin, Rule, Target};
 use crate::text::Span;
 
@@ -161,7 +160,7 @@ pub fn row(
     if let Some(message) = bad_counters {
         diagnostics.push(Diagnostic::warning("listing-counters", span, message));
     }
-    let (neg, p) = bang(prot);
+    let (neg, p) = listed_bang(prot);
     match Protocol::parse(p) {
         Ok(Protocol(0)) if !neg => {}
         Ok(proto) => header.protocol = Some(Negatable::new(neg, proto)),
@@ -174,14 +173,14 @@ pub fn row(
     }
     if columns.verbose {
         for slot in [&mut header.in_iface, &mut header.out_iface] {
-            let (neg, name) = bang(take(&mut i)?.1);
+            let (neg, name) = listed_bang(take(&mut i)?.1);
             if !matches!(name, "*" | "any") {
                 *slot = Some(Negatable::new(neg, Interface(name.to_string())));
             }
         }
     }
     for slot in [0, 1] {
-        let (neg, text) = bang(take(&mut i)?.1);
+        let (neg, text) = listed_bang(take(&mut i)?.1);
         let mapped = resolved_name(text);
         if let Some(m) = &mapped {
             diagnostics.push(Diagnostic::info(
@@ -345,15 +344,8 @@ fn resolved_name(text: &str) -> Option<String> {
     })
 }
 
-fn bang(text: &str) -> (bool, &str) {
-    match text.strip_prefix('!') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    }
-}
-
 fn is_protocol(text: &str) -> bool {
-    Protocol::parse(bang(text).1).is_ok()
+    Protocol::parse(listed_bang(text).1).is_ok()
 }
 
 fn is_opt(text: &str) -> bool {
@@ -393,357 +385,43 @@ fn extras(
         }
         let owned: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
         let words: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let mut i = 0;
-        let next = |i: &mut usize| {
-            let w = words.get(*i).copied();
-            *i += 1;
-            w
-        };
+        let mut l = Listed::new(&words);
         // A lone `!` negates the match printed after it (`! ctstate RELATED,ESTABLISHED`,
         // `! match-set NAME src`).
         let mut negate_next = false;
-        while let Some(word) = next(&mut i) {
+        while let Some(word) = l.next() {
             if word == "!" {
                 negate_next = true;
                 continue;
             }
             let negated = std::mem::take(&mut negate_next);
-            let result: Result<(), String> = (|| {
-                if negated && !matches!(word, "ctstate" | "state" | "match-set") {
-                    return Err(format!(
-                        "`! {word}` in the listing's match text is not understood"
-                    ));
+            // The target's own print form first (`MARK or 0x4000`, `to:…`, `reject-with …`),
+            // then the matches', each read back by its extension.
+            let result = match target.as_deref_mut() {
+                Some(t) if word == "[goto]" => {
+                    t.goto = true;
+                    t.action = Action::Chain;
+                    Some(Ok(()))
                 }
-                match word {
-                    "tcp" | "udp" => {
-                        let mut ports = Ports::default();
-                        let mut flags = None;
-                        while let Some(w) = words.get(i) {
-                            let (key, value) = match w.split_once(':') {
-                                Some(kv) => kv,
-                                None => break,
-                            };
-                            let (neg, value) = bang(value);
-                            match key {
-                                "dpt" | "dpts" => {
-                                    ports.dport =
-                                        Some(Negatable::new(neg, PortRange::parse(value)?))
-                                }
-                                "spt" | "spts" => {
-                                    ports.sport =
-                                        Some(Negatable::new(neg, PortRange::parse(value)?))
-                                }
-                                "flags" => {
-                                    let (m, c) =
-                                        value.split_once('/').ok_or("tcp flags need MASK/COMP")?;
-                                    flags = Some(Negatable::new(
-                                        neg,
-                                        (u32_value(m)? as u8, u32_value(c)? as u8),
-                                    ));
-                                }
-                                _ => break,
-                            }
-                            i += 1;
-                        }
-                        matches.push(if word == "tcp" {
-                            Match::Tcp(Tcp {
-                                ports,
-                                flags,
-                                option: None,
-                            })
-                        } else {
-                            Match::Udp(ports)
-                        });
-                    }
-                    "multiport" => {
-                        let side = match next(&mut i) {
-                            Some("dports") => PortSide::Destination,
-                            Some("sports") => PortSide::Source,
-                            _ => PortSide::Either,
-                        };
-                        let list = next(&mut i).ok_or("multiport without ports")?;
-                        let (neg, list) = bang(list);
-                        let ports = list
-                            .split(',')
-                            .map(PortRange::parse)
-                            .collect::<Result<Vec<_>, _>>()?;
-                        matches.push(Match::Multiport(Multiport {
-                            side,
-                            ports: Negatable::new(neg, ports),
-                        }));
-                    }
-                    "ADDRTYPE" => {
-                        if words.get(i) == Some(&"match") {
-                            i += 1;
-                        }
-                        let mut a = Addrtype::default();
-                        while let Some(kind @ ("src-type" | "dst-type")) = words.get(i).copied() {
-                            i += 1;
-                            let (neg, types) = bang(next(&mut i).ok_or("address type missing")?);
-                            let m = Match::load("addrtype");
-                            let mut m = m;
-                            m.apply(
-                                if kind == "src-type" {
-                                    "--src-type"
-                                } else {
-                                    "--dst-type"
-                                },
-                                neg,
-                                &[types],
-                            )?;
-                            if let Match::Addrtype(parsed) = m {
-                                if kind == "src-type" {
-                                    a.src = parsed.src
-                                } else {
-                                    a.dst = parsed.dst
-                                }
-                            }
-                        }
-                        matches.push(Match::Addrtype(a));
-                    }
-                    "mark" => {
-                        if words.get(i) == Some(&"match") {
-                            i += 1;
-                        }
-                        let mut v = next(&mut i).ok_or("mark value missing")?;
-                        let mut neg = false;
-                        if v == "!" {
-                            neg = true;
-                            v = next(&mut i).ok_or("mark value missing")?;
-                        }
-                        let (n2, v) = bang(v);
-                        let mut m = Match::load("mark");
-                        m.apply("--mark", neg || n2, &[v])?;
-                        matches.push(m);
-                    }
-                    "ctstate" | "state" => {
-                        let (neg, states) = bang(next(&mut i).ok_or("states missing")?);
-                        let states = Negatable::new(neg || negated, CtStates::parse(states)?);
-                        matches.push(if word == "state" {
-                            Match::State(states)
-                        } else {
-                            Match::Conntrack(crate::ext::matches::Conntrack {
-                                state: Some(states),
-                                ..Default::default()
-                            })
-                        });
-                    }
-                    "statistic" => {
-                        // `statistic mode random probability P` / `statistic mode nth every N packet P`
-                        let mut m = Match::load("statistic");
-                        while let Some(key) = words.get(i).copied() {
-                            let (neg, key) = if key == "!" {
-                                i += 1;
-                                (true, words.get(i).copied().unwrap_or(""))
-                            } else {
-                                (false, key)
-                            };
-                            if !matches!(key, "mode" | "probability" | "every" | "packet") {
-                                break;
-                            }
-                            i += 1;
-                            let value = next(&mut i).ok_or("statistic value missing")?;
-                            m.apply(&format!("--{key}"), neg, &[value])?;
-                        }
-                        matches.push(m);
-                    }
-                    "recent:" => {
-                        let mut r = match Match::load("recent") {
-                            Match::Recent(r) => r,
-                            _ => return Err("recent".into()),
-                        };
-                        while let Some(w) = words.get(i).copied() {
-                            match w {
-                                "SET" | "CHECK" | "UPDATE" | "REMOVE" | "!" => {
-                                    if w == "!" {
-                                        r.command.negated = true;
-                                    } else {
-                                        r.command.value = match w {
-                                            "SET" => RecentCommand::Set,
-                                            "CHECK" => RecentCommand::Rcheck,
-                                            "UPDATE" => RecentCommand::Update,
-                                            _ => RecentCommand::Remove,
-                                        };
-                                    }
-                                }
-                                "seconds:" => {
-                                    i += 1;
-                                    r.seconds = words.get(i).and_then(|s| s.parse().ok());
-                                }
-                                "hit_count:" => {
-                                    i += 1;
-                                    r.hitcount = words.get(i).and_then(|s| s.parse().ok());
-                                }
-                                "reap" => r.reap = true,
-                                "TTL-Match" => r.rttl = true,
-                                "name:" => {
-                                    i += 1;
-                                    r.name =
-                                        words.get(i).map(|s| s.to_string()).unwrap_or_default();
-                                }
-                                "side:" => {
-                                    i += 1;
-                                    r.rdest = words.get(i) == Some(&"dest");
-                                }
-                                "mask:" => {
-                                    i += 1;
-                                    if let Some(m) = words.get(i).and_then(|s| s.parse().ok()) {
-                                        r.mask = m;
-                                    }
-                                }
-                                _ => break,
-                            }
-                            i += 1;
-                        }
-                        matches.push(Match::Recent(r));
-                    }
-                    "PHYSDEV" => {
-                        if words.get(i) == Some(&"match") {
-                            i += 1;
-                        }
-                        let mut m = Match::load("physdev");
-                        let mut neg = false;
-                        while let Some(w) = words.get(i).copied() {
-                            match w {
-                                "!" => neg = true,
-                                "--physdev-is-in" | "--physdev-is-out" | "--physdev-is-bridged" => {
-                                    m.apply(w, neg, &[])?;
-                                    neg = false;
-                                }
-                                "--physdev-in" | "--physdev-out" => {
-                                    i += 1;
-                                    m.apply(w, neg, &[words.get(i).copied().unwrap_or_default()])?;
-                                    neg = false;
-                                }
-                                _ => break,
-                            }
-                            i += 1;
-                        }
-                        matches.push(m);
-                    }
-                    "nfacct-name" => {
-                        let name = next(&mut i).ok_or("nfacct name missing")?;
-                        matches.push(Match::Nfacct(name.to_string()));
-                    }
-                    "match-set" => {
-                        // `match-set NAME src[,dst…]`
-                        let name = next(&mut i).ok_or("set name missing")?;
-                        let dirs = next(&mut i).ok_or("set direction missing")?;
-                        let mut m = Match::load("set");
-                        m.apply("--match-set", negated, &[name, dirs])?;
-                        matches.push(m);
-                    }
-                    // Target print forms.
-                    w @ ("nflog-group" | "nflog-prefix" | "nflog-range" | "nflog-size"
-                    | "nflog-threshold")
-                        if target.as_ref().is_some_and(|t| t.name == "NFLOG") =>
-                    {
-                        let value = next(&mut i).ok_or("NFLOG value missing")?;
-                        let value = value.trim_matches('"');
-                        if let Some(t) = target.as_deref_mut() {
-                            t.action.apply(&format!("--{w}"), false, &[value], false)?;
-                        }
-                    }
-                    "MARK" | "CONNMARK" if target.is_some() => {
-                        let op = next(&mut i).ok_or("MARK operation missing")?;
-                        let value = next(&mut i).ok_or("MARK value missing")?;
-                        let opt = match op {
-                            "or" => "--or-mark",
-                            "and" => "--and-mark",
-                            "xor" => "--xor-mark",
-                            "set" => "--set-mark",
-                            "xset" => "--set-xmark",
-                            _ => return Err(format!("MARK {op} is not a MARK operation")),
-                        };
-                        if let Some(t) = target.as_deref_mut() {
-                            t.action.apply(opt, false, &[value], false)?;
-                        }
-                    }
-                    w if w.starts_with("to:") && target.is_some() => {
-                        if let Some(t) = target.as_deref_mut() {
-                            let opt = if t.name == "SNAT" {
-                                "--to-source"
-                            } else {
-                                "--to-destination"
-                            };
-                            t.action.apply(opt, false, &[&w[3..]], false)?;
-                        }
-                    }
-                    "random" | "random-fully" | "persistent" if target.is_some() => {
-                        if let Some(t) = target.as_deref_mut() {
-                            match &mut t.action {
-                                Action::Dnat(Nat {
-                                    random,
-                                    random_fully,
-                                    persistent,
-                                    ..
-                                })
-                                | Action::Snat(Nat {
-                                    random,
-                                    random_fully,
-                                    persistent,
-                                    ..
-                                }) => match word {
-                                    "random" => *random = true,
-                                    "random-fully" => *random_fully = true,
-                                    _ => *persistent = true,
-                                },
-                                Action::Masquerade(PortsNat {
-                                    random,
-                                    random_fully,
-                                    ..
-                                })
-                                | Action::Redirect(PortsNat {
-                                    random,
-                                    random_fully,
-                                    ..
-                                }) => {
-                                    if word == "random" {
-                                        *random = true
-                                    } else {
-                                        *random_fully = true
-                                    }
-                                }
-                                _ => {
-                                    return Err(format!("`{word}` does not belong to this target"));
-                                }
-                            }
-                        }
-                    }
-                    "masq" | "redir" => {
-                        if words.get(i) == Some(&"ports:") || words.get(i) == Some(&"ports") {
-                            i += 1;
-                        }
-                        let ports = next(&mut i).ok_or("ports missing")?;
-                        if let Some(t) = target.as_deref_mut() {
-                            t.action.apply("--to-ports", false, &[ports], false)?;
-                        }
-                    }
-                    "reject-with" => {
-                        let with = next(&mut i).ok_or("reject type missing")?;
-                        if let Some(t) = target.as_deref_mut() {
-                            t.action.apply("--reject-with", false, &[with], false)?;
-                        }
-                    }
-                    "[goto]" => {
-                        if let Some(t) = target.as_deref_mut() {
-                            t.goto = true;
-                            t.action = Action::Chain;
-                        }
-                    }
-                    other => {
-                        return Err(format!(
-                            "`{other}` in the listing's match text is not understood"
-                        ));
-                    }
-                }
-                Ok(())
-            })();
+                Some(t) if !negated => t.action.listed(word, &mut l),
+                _ => None,
+            }
+            .unwrap_or_else(|| match Match::listed(word, negated, &mut l) {
+                Some(m) => m.map(|m| matches.push(m)),
+                None => Err(format!(
+                    "`{}{word}` in the listing's match text is not understood",
+                    if negated { "! " } else { "" }
+                )),
+            });
             if let Err(e) = result {
                 problems.push(e);
-                // Keep the rest as written, so nothing is silently lost.
-                let from = i.saturating_sub(1).min(words.len());
-                let kept: Vec<String> = words[from..].iter().map(|s| s.to_string()).collect();
+                // Keep the rest as written, from the word that was not understood on, so
+                // nothing is silently lost.
+                let from = words.len() - l.rest().len();
+                let kept: Vec<String> = words[from.saturating_sub(1)..]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 matches.push(Match::Unknown {
                     module: crate::ext::matches::LISTING_TEXT.into(),
                     args: kept,
@@ -842,6 +520,20 @@ mod tests {
         assert_eq!(
             show("DOCKER         all  --  0.0.0.0/0           !127.0.0.0/8          ADDRTYPE match dst-type LOCAL").as_deref(),
             Some("! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER")
+        );
+        // Istio's connection marks, read back by the connmark match and CONNMARK target files.
+        assert_eq!(
+            show("CONNMARK   tcp  --  0.0.0.0/0            0.0.0.0/0            connmark match  0x1/0xff CONNMARK save mask 0xff").as_deref(),
+            Some("-p tcp -m connmark --mark 0x1/0xff -j CONNMARK --save-mark --nfmask 0xff --ctmask 0xff")
+        );
+        assert_eq!(
+            show("CONNMARK   all  --  0.0.0.0/0            0.0.0.0/0            CONNMARK restore")
+                .as_deref(),
+            Some("-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff")
+        );
+        assert_eq!(
+            show("MASQUERADE  tcp  --  0.0.0.0/0            0.0.0.0/0            masq ports: 1024-65535 random-fully").as_deref(),
+            Some("-p tcp -j MASQUERADE --to-ports 1024-65535 --random-fully")
         );
     }
 

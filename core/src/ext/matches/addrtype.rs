@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, join_bits, not};
+use super::{Check, Eval, Listed, Options, Save, join_bits, no_listed_negation, not};
+use crate::ext::listed_bang;
 use crate::model::values::Negatable;
 use crate::sim::NodeFacts;
 
@@ -144,4 +145,24 @@ fn addr_types(ip: IpAddr, facts: &NodeFacts) -> u16 {
     } else {
         bit("UNICAST")
     }
+}
+
+/// How `iptables -L` prints it: `ADDRTYPE match src-type LOCAL dst-type !LOCAL`.
+pub const LISTED: &[&str] = &["ADDRTYPE"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    l.skip("match");
+    let mut a = new();
+    while let Some(kind @ ("src-type" | "dst-type")) = l.peek() {
+        l.next();
+        let (negated, types) = listed_bang(l.value("address type")?);
+        let opt = if kind == "src-type" {
+            "--src-type"
+        } else {
+            "--dst-type"
+        };
+        apply(&mut a, opt, negated, &[types])?;
+    }
+    Ok(a)
 }

@@ -4,7 +4,9 @@
 
 use super::{Eval, not};
 
-pub use super::mark::{OPTIONS, Value, apply, check, new, save};
+pub use super::mark::{OPTIONS, Value, apply, check, listed, new, save};
+/// Printed as `mark` is: `connmark match 0x1/0x1`.
+pub const LISTED: &[&str] = &["connmark"];
 pub const NAME: &str = "connmark";
 
 pub fn explain(m: &Value) -> Option<String> {

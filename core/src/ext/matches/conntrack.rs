@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, join_bits, not, number};
+use super::{Check, Eval, Listed, Options, Save, join_bits, not, number};
+use crate::ext::listed_bang;
 use crate::model::values::{Cidr, Negatable, PortRange, Protocol};
 use crate::sim::Undecidable;
 
@@ -263,4 +264,15 @@ pub fn eval(c: &Value, e: &mut Eval) {
     if rest.into_iter().any(|x| x) && e.alive() {
         e.undecided(Undecidable::ConntrackDetail);
     }
+}
+
+/// How `iptables -L` prints its state test: `ctstate RELATED,ESTABLISHED`, `! ctstate NEW`.
+pub const LISTED: &[&str] = &["ctstate"];
+
+pub fn listed(_: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    let (glued, states) = listed_bang(l.value("states")?);
+    Ok(Conntrack {
+        state: Some(Negatable::new(negated || glued, CtStates::parse(states)?)),
+        ..Default::default()
+    })
 }

@@ -1,7 +1,8 @@
 //! `-m mark [!] --mark VALUE[/MASK]` (libxt_mark): `(skb->mark & mask) == value`.
 
-use super::{Check, Eval, Options, Save, not};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation, not};
 use crate::ext::hex;
+use crate::ext::listed_bang;
 use crate::model::values::{Negatable, value_mask};
 
 /// `(value, mask)`.
@@ -51,4 +52,17 @@ pub fn explain(m: &Value) -> Option<String> {
 pub fn eval(m: &Value, e: &mut Eval) {
     let mark = e.view().mark;
     e.certain(m.negated != (mark & m.value.1 == m.value.0));
+}
+
+/// How `iptables -L` prints it: `mark match 0x4000/0x4000`, `mark match ! 0x8000/0x8000`.
+pub const LISTED: &[&str] = &["mark"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    l.skip("match");
+    let spaced = l.skip("!");
+    let (glued, value) = listed_bang(l.value("mark value")?);
+    let mut m = new();
+    apply(&mut m, "--mark", spaced || glued, &[value])?;
+    Ok(m)
 }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{Check, Options, RuleContext, Save};
+use super::{Check, Listed, Options, RuleContext, Save};
 use crate::sim::eval::Eval;
 
 mod addrtype;
@@ -46,9 +46,10 @@ pub const LISTING_TEXT: &str = "listing";
 
 /// Declares the matches chainlens models: `Variant = file` makes `Match::Variant(file::Value)`
 /// and routes every operation of [`Match`] to the functions of that file: `NAME`, `OPTIONS`,
-/// `new`, `apply`, `check`, `save`, `explain` and `eval`.
+/// `new`, `apply`, `check`, `save`, `explain` and `eval`; `(listed)` after it says the file
+/// also reads its `iptables -L` form back: the words that open it (`LISTED`) and `listed`.
 macro_rules! registry {
-    ($($variant:ident = $file:ident),* $(,)?) => {
+    ($($variant:ident = $file:ident $(($listed:ident))?),* $(,)?) => {
         /// One `-m NAME …` of a rule.
         #[derive(Clone, Debug, PartialEq, Serialize)]
         pub enum Match {
@@ -139,6 +140,18 @@ macro_rules! registry {
                 }
             }
 
+            /// The match `iptables -L` printed from `word` on (`negated`: after a lone `!`),
+            /// taking its words from `l`; `None` if no match prints itself so.
+            pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Option<Result<Match, String>> {
+                $($(
+                    let _ = stringify!($listed);
+                    if $file::LISTED.contains(&word) {
+                        return Some($file::listed(word, negated, l).map(Match::$variant));
+                    }
+                )?)*
+                None
+            }
+
             /// Tests the packet `e` holds, narrowing its alternatives.
             pub(crate) fn eval<'r>(&'r self, e: &mut Eval<'_, '_, 'r>) {
                 match self {
@@ -154,24 +167,35 @@ macro_rules! registry {
 
 registry! {
     Comment = comment,
-    Mark = mark,
-    Tcp = tcp,
-    Udp = udp,
-    Multiport = multiport,
-    Addrtype = addrtype,
-    Physdev = physdev,
-    Conntrack = conntrack,
-    Connmark = connmark,
-    State = state,
-    Statistic = statistic,
-    Recent = recent,
-    Set = set,
+    Mark = mark (listed),
+    Tcp = tcp (listed),
+    Udp = udp (listed),
+    Multiport = multiport (listed),
+    Addrtype = addrtype (listed),
+    Physdev = physdev (listed),
+    Conntrack = conntrack (listed),
+    Connmark = connmark (listed),
+    State = state (listed),
+    Statistic = statistic (listed),
+    Recent = recent (listed),
+    Set = set (listed),
     Limit = limit,
-    Nfacct = nfacct,
+    Nfacct = nfacct (listed),
     Icmp = icmp,
     Icmp6 = icmp6,
     Mac = mac,
     Socket = socket,
+}
+
+/// `Err` for a lone `!` in a listing before a match that does not print one there.
+fn no_listed_negation(negated: bool, word: &str) -> Result<(), String> {
+    if negated {
+        Err(format!(
+            "`! {word}` in the listing's match text is not understood"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// `Err` for a `!` before an option that cannot be negated.

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, not};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation, not};
+use crate::ext::listed_bang;
 use crate::model::values::{Negatable, PortRange};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -110,4 +111,25 @@ pub fn eval(m: &Value, e: &mut Eval) {
         PortSide::Either => hit(v.sport) || hit(v.dport),
     };
     e.certain(m.ports.negated != any);
+}
+
+/// How `iptables -L` prints it: `multiport dports 80,443`, `multiport sports !1024:2048`.
+pub const LISTED: &[&str] = &["multiport"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    let side = match l.next() {
+        Some("dports") => PortSide::Destination,
+        Some("sports") => PortSide::Source,
+        _ => PortSide::Either,
+    };
+    let (negated, list) = listed_bang(l.value("multiport ports")?);
+    let ports = list
+        .split(',')
+        .map(PortRange::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Multiport {
+        side,
+        ports: Negatable::new(negated, ports),
+    })
 }

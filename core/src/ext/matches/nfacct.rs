@@ -1,7 +1,7 @@
 //! `-m nfacct --nfacct-name NAME` (libxt_nfacct): counts into an accounting object; always
 //! matches.
 
-use super::{Check, Eval, Options, Save};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation};
 use crate::ext::save_string;
 
 pub type Value = String;
@@ -34,3 +34,11 @@ pub fn explain(_: &Value) -> Option<String> {
 }
 
 pub fn eval(_: &Value, _: &mut Eval) {}
+
+/// How `iptables -L` prints it: `nfacct-name  NAME`.
+pub const LISTED: &[&str] = &["nfacct-name"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    Ok(l.value("nfacct name")?.to_string())
+}

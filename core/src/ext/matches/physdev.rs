@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation};
 use crate::ext::save_word;
 use crate::model::values::{Interface, Negatable};
 
@@ -86,4 +86,31 @@ pub fn eval(p: &Value, e: &mut Eval) {
                 .map(|n| n.negated),
         );
     e.certain(tests.into_iter().all(|negated| negated));
+}
+
+/// How `iptables -L` prints it: `PHYSDEV match --physdev-in veth1 ! --physdev-is-bridged`.
+pub const LISTED: &[&str] = &["PHYSDEV"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    l.skip("match");
+    let mut p = new();
+    let mut negated = false;
+    while let Some(w) = l.peek() {
+        match w {
+            "!" => negated = true,
+            "--physdev-is-in" | "--physdev-is-out" | "--physdev-is-bridged" => {
+                apply(&mut p, w, std::mem::take(&mut negated), &[])?;
+            }
+            "--physdev-in" | "--physdev-out" => {
+                l.next();
+                let name = l.value(w)?;
+                apply(&mut p, w, std::mem::take(&mut negated), &[name])?;
+                continue;
+            }
+            _ => break,
+        }
+        l.next();
+    }
+    Ok(p)
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, not, number};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation, not, number};
 use crate::ext::save_word;
 use crate::model::values::Negatable;
 use crate::sim::Undecidable;
@@ -181,4 +181,39 @@ fn key(r: &Recent, ip: IpAddr) -> IpAddr {
     } else {
         ip
     }
+}
+
+/// How `iptables -L` prints it: `recent: CHECK seconds: 10800 reap name: KUBE-SEP-… side:
+/// source mask: 255.255.255.255`.
+pub const LISTED: &[&str] = &["recent:"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    let mut r = new();
+    while let Some(w) = l.peek() {
+        match w {
+            "!" => r.command.negated = true,
+            "SET" => r.command.value = RecentCommand::Set,
+            "CHECK" => r.command.value = RecentCommand::Rcheck,
+            "UPDATE" => r.command.value = RecentCommand::Update,
+            "REMOVE" => r.command.value = RecentCommand::Remove,
+            "reap" => r.reap = true,
+            "TTL-Match" => r.rttl = true,
+            "seconds:" | "hit_count:" | "name:" | "side:" | "mask:" => {
+                l.next();
+                let value = l.value(w)?;
+                match w {
+                    "seconds:" => r.seconds = Some(number(value)?),
+                    "hit_count:" => r.hitcount = Some(number(value)?),
+                    "name:" => r.name = value.to_string(),
+                    "side:" => r.rdest = value == "dest",
+                    _ => r.mask = number(value)?,
+                }
+                continue;
+            }
+            _ => break,
+        }
+        l.next();
+    }
+    Ok(r)
 }

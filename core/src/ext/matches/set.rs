@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, not};
+use super::{Check, Eval, Listed, Options, Save, not};
 use crate::ext::save_raw;
 use crate::model::ipset::{Dim, Value as Member};
 use crate::model::values::Negatable;
@@ -123,4 +123,15 @@ pub fn eval<'r>(s: &'r Value, e: &mut Eval<'_, '_, 'r>) {
         lookup,
     };
     e.undecided_negated(key, s.name.negated);
+}
+
+/// How `iptables -L` prints it: `match-set KUBE-CLUSTER-IP dst,dst`, `! match-set NAME src`.
+pub const LISTED: &[&str] = &["match-set"];
+
+pub fn listed(_: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    let name = l.value("set name")?;
+    let directions = l.value("set direction")?;
+    let mut s = new();
+    apply(&mut s, "--match-set", negated, &[name, directions])?;
+    Ok(s)
 }

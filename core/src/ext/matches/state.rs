@@ -1,6 +1,7 @@
 //! `-m state --state STATES` (libxt_state, the older spelling of `conntrack --ctstate`).
 
-use super::{Check, CtStates, Eval, Options, Save, not};
+use super::{Check, CtStates, Eval, Listed, Options, Save, not};
+use crate::ext::listed_bang;
 use crate::model::values::Negatable;
 
 pub type Value = Negatable<CtStates>;
@@ -38,4 +39,12 @@ pub fn explain(s: &Value) -> Option<String> {
 pub fn eval(s: &Value, e: &mut Eval) {
     let state = e.view().ct_state;
     e.certain(s.negated != (s.value.0 & state != 0));
+}
+
+/// How `iptables -L` prints it: `state RELATED,ESTABLISHED`, `! state NEW`.
+pub const LISTED: &[&str] = &["state"];
+
+pub fn listed(_: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    let (glued, states) = listed_bang(l.value("states")?);
+    Ok(Negatable::new(negated || glued, CtStates::parse(states)?))
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save, not, number};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation, not, number};
 use crate::sim::Assumption;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -164,4 +164,30 @@ pub fn eval(s: &Value, e: &mut Eval) {
             e.chance(if *negated { 1.0 - p } else { p });
         }
     }
+}
+
+/// How `iptables -L` prints it: `statistic mode random probability 0.5`,
+/// `statistic mode nth every 3 packet 1`.
+pub const LISTED: &[&str] = &["statistic"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    let mut s = new();
+    loop {
+        let (negated, key) = match l.rest() {
+            ["!", key, ..] => (true, *key),
+            [key, ..] => (false, *key),
+            [] => break,
+        };
+        if !matches!(key, "mode" | "probability" | "every" | "packet") {
+            break;
+        }
+        if negated {
+            l.next();
+        }
+        l.next();
+        let value = l.value("statistic value")?;
+        apply(&mut s, &format!("--{key}"), negated, &[value])?;
+    }
+    Ok(s)
 }

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
-use super::udp::{Ports, explain_ports, save_ports, set_port};
-use super::{Check, Eval, Options, Save};
+use super::udp::{Ports, explain_ports, listed_port, save_ports, set_port};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation};
+use crate::ext::listed_bang;
+use crate::model::values::u32_value;
 use crate::model::values::{Negatable, Protocol};
 use crate::sim::Undecidable;
 
@@ -130,4 +132,24 @@ fn flag_names(bits: u8) -> String {
         .map(|(n, _)| *n)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// How `iptables -L` prints it: `tcp dpt:443 flags:0x17/0x02`, ports as `udp`.
+pub const LISTED: &[&str] = &["tcp"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    let mut t = Tcp::default();
+    while let Some((key, value)) = l.peek().and_then(|w| w.split_once(':')) {
+        if key == "flags" {
+            let (negated, value) = listed_bang(value);
+            let (mask, comp) = value.split_once('/').ok_or("tcp flags need MASK/COMP")?;
+            let byte = |v: &str| u32_value(v).map(|v| v as u8);
+            t.flags = Some(Negatable::new(negated, (byte(mask)?, byte(comp)?)));
+        } else if !listed_port(&mut t.ports, key, value)? {
+            break;
+        }
+        l.next();
+    }
+    Ok(t)
 }

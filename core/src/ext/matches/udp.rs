@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{Check, Eval, Options, Save};
+use super::{Check, Eval, Listed, Options, Save, no_listed_negation};
+use crate::ext::listed_bang;
 use crate::model::values::{Negatable, PortRange, Protocol};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -105,4 +106,31 @@ pub(super) fn explain_ports(p: &Ports) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// How `iptables -L` prints it: `udp dpt:53`, `udp spts:1024:65535 dpt:!53`.
+pub const LISTED: &[&str] = &["udp"];
+
+pub fn listed(word: &str, negated: bool, l: &mut Listed) -> Result<Value, String> {
+    no_listed_negation(negated, word)?;
+    let mut p = Ports::default();
+    while let Some((key, value)) = l.peek().and_then(|w| w.split_once(':')) {
+        if !listed_port(&mut p, key, value)? {
+            break;
+        }
+        l.next();
+    }
+    Ok(p)
+}
+
+/// One `dpt:`, `dpts:`, `spt:` or `spts:` word of a listing; `false` if `key` is none of them.
+pub(super) fn listed_port(p: &mut Ports, key: &str, value: &str) -> Result<bool, String> {
+    let (negated, value) = listed_bang(value);
+    let side = match key {
+        "dpt" | "dpts" => &mut p.dport,
+        "spt" | "spts" => &mut p.sport,
+        _ => return Ok(false),
+    };
+    *side = Some(Negatable::new(negated, PortRange::parse(value)?));
+    Ok(true)
 }

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::mark::{MARK_OPS, mark_op};
-use crate::ext::{Check, Options, Save, hex};
+use super::mark::{MARK_OPS, listed_op, mark_op};
+use crate::ext::{Check, Listed, Options, Save, hex};
 use crate::model::values::u32_value;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -113,5 +113,26 @@ pub fn explain(c: &Value) -> String {
         Connmark::Restore { nfmask, ctmask } => format!(
             "restore the packet's mark from the connection's: (mark & ~{nfmask:#x}) ^ (ctmark & {ctmask:#x}), and go on"
         ),
+    }
+}
+
+/// How `iptables -L` prints it: `CONNMARK xset 0x1/0xff`, `CONNMARK save`, `CONNMARK restore
+/// mask 0xff`.
+pub fn lists(word: &str) -> bool {
+    word == "CONNMARK"
+}
+
+pub fn listed(c: &mut Value, _: &str, l: &mut Listed) -> Result<(), String> {
+    match l.value("CONNMARK operation")? {
+        op @ ("save" | "restore") => {
+            apply(c, &format!("--{op}-mark"), &[], false)?;
+            while let Some(opt @ ("mask" | "nfmask" | "ctmask")) = l.peek() {
+                l.next();
+                let mask = l.value(opt)?.trim_start_matches('~');
+                apply(c, &format!("--{opt}"), &[mask], false)?;
+            }
+            Ok(())
+        }
+        op => apply(c, listed_op(op)?, &[l.value("CONNMARK value")?], false),
     }
 }

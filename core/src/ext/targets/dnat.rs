@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::ext::{Check, Options, Save};
+use crate::ext::{Check, Listed, Options, Save};
 use crate::model::values::{port, port_number};
 
 /// A `--to-destination`/`--to-source` range: `[a[-b]][:p[-q][/base]]`.
@@ -179,4 +179,28 @@ fn nat_text(n: &Nat) -> String {
         }
     }
     out
+}
+
+/// How `iptables -L` prints it: `to:10.244.0.5:8080 random persistent`.
+pub fn lists(word: &str) -> bool {
+    word.starts_with("to:") || matches!(word, "random" | "random-fully" | "persistent")
+}
+
+pub fn listed(n: &mut Value, word: &str, _: &mut Listed) -> Result<(), String> {
+    listed_range(n, "--to-destination", word)
+}
+
+/// One word of a DNAT's or SNAT's listing: `to:RANGE` (for `opt`) or a flag.
+pub(super) fn listed_range(n: &mut Nat, opt: &str, word: &str) -> Result<(), String> {
+    match word.strip_prefix("to:") {
+        Some(range) => apply_range(n, opt, range),
+        None => {
+            match word {
+                "random" => n.random = true,
+                "random-fully" => n.random_fully = true,
+                _ => n.persistent = true,
+            }
+            Ok(())
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ext::{Check, Options, Save, hex};
+use crate::ext::{Check, Listed, Options, Save, hex};
 use crate::model::values::{u32_value, value_mask};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -67,4 +67,26 @@ pub(super) fn mark_op(opt: &str, arg: &str) -> Result<(u32, u32), String> {
         "--or-mark" => u32_value(arg).map(|v| (v, v)),
         _ => u32_value(arg).map(|v| (v, 0)),
     }
+}
+
+/// How `iptables -L` prints it: `MARK or 0x4000`, `MARK xset 0x4000/0x4000`, `MARK and 0xffff7fff`.
+pub fn lists(word: &str) -> bool {
+    word == "MARK"
+}
+
+pub fn listed(m: &mut Value, _: &str, l: &mut Listed) -> Result<(), String> {
+    let opt = listed_op(l.value("MARK operation")?)?;
+    apply(m, opt, &[l.value("MARK value")?], false)
+}
+
+/// The option a listing's MARK/CONNMARK operation word stands for.
+pub(super) fn listed_op(op: &str) -> Result<&'static str, String> {
+    Ok(match op {
+        "or" => "--or-mark",
+        "and" => "--and-mark",
+        "xor" => "--xor-mark",
+        "set" => "--set-mark",
+        "xset" => "--set-xmark",
+        _ => return Err(format!("MARK {op} is not a MARK operation")),
+    })
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ext::{Check, Options, Save};
+use crate::ext::{Check, Listed, Options, Save};
 use crate::model::values::port;
 
 /// MASQUERADE and REDIRECT: `--to-ports p[-q]` and the randomness flags.
@@ -87,5 +87,21 @@ fn port_range_dash(arg: &str) -> Result<(u16, u16), String> {
                 Ok((a, b))
             }
         }
+    }
+}
+
+/// How `iptables -L` prints it: `masq ports: 1024-65535 random-fully`; REDIRECT's `redir ports
+/// 36463`.
+pub fn lists(word: &str) -> bool {
+    matches!(word, "masq" | "redir" | "random" | "random-fully")
+}
+
+pub fn listed(p: &mut Value, word: &str, l: &mut Listed) -> Result<(), String> {
+    match word {
+        "masq" | "redir" => {
+            let _ = l.skip("ports:") || l.skip("ports");
+            apply(p, "--to-ports", &[l.value("ports")?], false)
+        }
+        flag => apply(p, &format!("--{flag}"), &[], false),
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{Check, RuleContext, Save};
+use super::{Check, Listed, RuleContext, Save};
 
 mod checksum;
 mod connmark;
@@ -36,9 +36,10 @@ pub use tproxy::Tproxy;
 
 /// Declares the extension targets: `Variant = file` makes `Action::Variant(file::Value)` and
 /// routes every operation of [`Action`] to the functions of that file: `NAME`, `OPTIONS`,
-/// `new`, `apply`, `check`, `save` and `explain`.
+/// `new`, `apply`, `check`, `save` and `explain`; `(listed)` after it says the file also reads
+/// its `iptables -L` form back (`lists`, `listed`).
 macro_rules! registry {
-    ($($variant:ident = $file:ident),* $(,)?) => {
+    ($($variant:ident = $file:ident $(($listed:ident))?),* $(,)?) => {
         /// What a target does, with its options.
         #[derive(Clone, Debug, PartialEq, Serialize)]
         pub enum Action {
@@ -133,6 +134,18 @@ macro_rules! registry {
                 out.into_string()
             }
 
+            /// Reads one word `iptables -L` printed for this target's options (taking any
+            /// value after it from `l`); `None` if the target does not print that word.
+            pub fn listed(&mut self, word: &str, l: &mut Listed) -> Option<Result<(), String>> {
+                match self {
+                    $($(Action::$variant(v) if $file::lists(word) => {
+                        let _ = stringify!($listed);
+                        Some($file::listed(v, word, l))
+                    })?)*
+                    _ => None,
+                }
+            }
+
             /// What an extension target does, in words (`None` for verdicts, chains and
             /// unknown targets, which the caller names).
             pub fn explain(&self) -> Option<String> {
@@ -146,15 +159,15 @@ macro_rules! registry {
 }
 
 registry! {
-    Reject = reject,
-    Mark = mark,
-    Connmark = connmark,
-    Dnat = dnat,
-    Snat = snat,
-    Masquerade = masquerade,
-    Redirect = redirect,
+    Reject = reject (listed),
+    Mark = mark (listed),
+    Connmark = connmark (listed),
+    Dnat = dnat (listed),
+    Snat = snat (listed),
+    Masquerade = masquerade (listed),
+    Redirect = redirect (listed),
     Log = log,
-    Nflog = nflog,
+    Nflog = nflog (listed),
     Ct = ct,
     Notrack = notrack,
     Tproxy = tproxy,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::bounded;
-use crate::ext::{Check, Options, Save, save_string};
+use crate::ext::{Check, Listed, Options, Save, save_string};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Nflog {
@@ -69,4 +69,17 @@ pub fn save(n: &Value, out: &mut Save, _: bool) {
 
 pub fn explain(_: &Value) -> String {
     "log it and go on".into()
+}
+
+/// How `iptables -L` prints its options: `nflog-prefix "x" nflog-group 5 nflog-threshold 2`.
+pub fn lists(word: &str) -> bool {
+    matches!(
+        word,
+        "nflog-group" | "nflog-prefix" | "nflog-range" | "nflog-size" | "nflog-threshold"
+    )
+}
+
+pub fn listed(n: &mut Value, word: &str, l: &mut Listed) -> Result<(), String> {
+    let value = l.value(word)?.trim_matches('"');
+    apply(n, &format!("--{word}"), &[value], false)
 }

@@ -2,6 +2,7 @@
 
 use super::masquerade::{self, PortsNat};
 use crate::ext::{Check, Options, Save};
+pub use masquerade::{listed, lists};
 
 pub type Value = PortsNat;
 pub const NAME: &str = "REDIRECT";

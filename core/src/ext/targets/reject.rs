@@ -1,6 +1,6 @@
 //! `-j REJECT [--reject-with TYPE]` (libxt_REJECT / libip6t_REJECT): drop and answer.
 
-use crate::ext::{Check, Options, Save};
+use crate::ext::{Check, Listed, Options, Save};
 
 /// The `--reject-with` type by its full name; empty for the family's default.
 pub type Value = String;
@@ -75,4 +75,13 @@ fn reject_with(arg: &str, v6: bool) -> Result<String, String> {
         .find(|(name, alias)| *name == arg || *alias == arg)
         .map(|(name, _)| (*name).to_string())
         .ok_or_else(|| format!("`{arg}` is not a --reject-with type"))
+}
+
+/// How `iptables -L` prints it: `reject-with icmp-port-unreachable`.
+pub fn lists(word: &str) -> bool {
+    word == "reject-with"
+}
+
+pub fn listed(with: &mut Value, _: &str, l: &mut Listed) -> Result<(), String> {
+    apply(with, "--reject-with", &[l.value("reject type")?], false)
 }

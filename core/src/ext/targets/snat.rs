@@ -1,8 +1,8 @@
 //! `-j SNAT --to-source [a[-b]][:p[-q]] [--random] [--random-fully] [--persistent]`
 //! (libxt_SNAT): the connection's source, decided by its first packet.
 
-use super::dnat::{Nat, apply_range, check_ports, save_range};
-use crate::ext::{Check, Options, Save};
+use super::dnat::{Nat, apply_range, check_ports, listed_range, save_range};
+use crate::ext::{Check, Listed, Options, Save};
 
 pub type Value = Nat;
 pub const NAME: &str = "SNAT";
@@ -34,4 +34,11 @@ pub fn save(n: &Value, out: &mut Save, _: bool) {
 
 pub fn explain(_: &Value) -> String {
     "rewrite the source (SNAT) for the whole connection".into()
+}
+
+pub use super::dnat::lists;
+
+/// How `iptables -L` prints it: `to:192.0.2.1 random-fully`.
+pub fn listed(n: &mut Value, word: &str, _: &mut Listed) -> Result<(), String> {
+    listed_range(n, "--to-source", word)
 }
