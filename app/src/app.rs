@@ -98,8 +98,10 @@ pub struct AppState {
     /// The tracer's and the planner's forms (kept here so links carry them).
     pub trace: RwSignal<TraceQuery>,
     pub conntrack: RwSignal<Plan>,
-    /// The Compare view's second ruleset.
+    /// The Compare view's second ruleset, and the packet it traces through both (destination,
+    /// port, protocol).
     pub compare: RwSignal<String>,
+    pub compare_packet: RwSignal<(String, String, String)>,
     /// Why the link the app was opened with could not be read.
     pub link_error: RwSignal<Option<String>>,
     /// Choices to put back once the text being read has been read (a link, a saved file).
@@ -152,7 +154,18 @@ impl AppState {
     }
 }
 
-/// What the page was opened with: a share link's state, or the default example.
+/// Where the page keeps the link of the work on show, so that a reload finds it (the page's
+/// own storage: it never leaves the browser).
+const SAVED: &str = "chainlens.work";
+/// The longest link the address bar is given; longer work is kept in storage only.
+const ADDRESS_BAR_AT_MOST: usize = 32 * 1024;
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+/// What the page was opened with: a share link's state, else the work saved by an earlier
+/// visit, else the default example.
 fn opening() -> (
     Option<ShareState>,
     chainlens_core::share::Display,
@@ -160,7 +173,18 @@ fn opening() -> (
 ) {
     let hash = window().location().hash().unwrap_or_default();
     if hash.len() <= 1 {
-        return (None, Default::default(), None);
+        let saved = storage().and_then(|s| s.get_item(SAVED).ok().flatten());
+        return match saved.as_deref().map(parse_fragment) {
+            Some(Ok((state, display))) => (Some(state), display, None),
+            // Saved by a version that wrote it differently: start afresh.
+            Some(Err(_)) => {
+                if let Some(s) = storage() {
+                    let _ = s.remove_item(SAVED);
+                }
+                (None, Default::default(), None)
+            }
+            None => (None, Default::default(), None),
+        };
     }
     match parse_fragment(&hash) {
         Ok((state, display)) => (Some(state), display, None),
@@ -200,6 +224,7 @@ pub fn App() -> impl IntoView {
         trace: RwSignal::new(shared.trace.clone().unwrap_or_default()),
         conntrack: RwSignal::new(shared.conntrack.clone().unwrap_or_default()),
         compare: RwSignal::new(shared.compare.clone()),
+        compare_packet: RwSignal::new((String::new(), String::new(), "udp".to_string())),
         link_error: RwSignal::new(link_error),
         restoring: StoredValue::new(opened.clone()),
     };
@@ -243,6 +268,7 @@ pub fn App() -> impl IntoView {
         state.view.set(view);
         return view! { <crate::components::Embed view/> }.into_any();
     }
+    keep_the_work(state);
     view! {
         <header class="topbar">
             <h1>"chainlens"</h1>
@@ -329,6 +355,50 @@ pub fn App() -> impl IntoView {
 
 /// Sends the newest input to the worker: first read (counts and diagnostics shown at once),
 /// then understood (Services, findings). If newer input came meanwhile, it is sent next.
+/// The work survives a reload: a moment after the paste or a choice changes, its link is
+/// kept in the page's storage and, while it is short enough to share, put in the address bar
+/// (replaced, so Back still leaves the app and no `hashchange` reloads it).
+fn keep_the_work(state: AppState) {
+    let changes = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        state.generation.track();
+        state.view.track();
+        state.table.track();
+        state.service.track();
+        state.trace.track();
+        state.conntrack.track();
+        state.compare.track();
+        changes.update_value(|c| *c += 1);
+        let this = changes.get_value();
+        set_timeout(
+            move || {
+                if changes.try_get_value() != Some(this) || state.busy.get_untracked() {
+                    return;
+                }
+                crate::components::with_fragment(&state, None, |fragment| {
+                    if let Some(s) = storage() {
+                        // Too large for the storage quota: the work is only in the page.
+                        let _ = s.set_item(SAVED, &fragment);
+                    }
+                    let url = if fragment.len() <= ADDRESS_BAR_AT_MOST {
+                        format!("#{fragment}")
+                    } else {
+                        window().location().pathname().unwrap_or_default()
+                    };
+                    if let Ok(history) = window().history() {
+                        let _ = history.replace_state_with_url(
+                            &wasm_bindgen::JsValue::NULL,
+                            "",
+                            Some(&url),
+                        );
+                    }
+                });
+            },
+            std::time::Duration::from_millis(400),
+        );
+    });
+}
+
 fn analyse(state: AppState, wanted: StoredValue<u64>, in_flight: StoredValue<bool>) {
     let mine = wanted.get_value();
     in_flight.set_value(true);

@@ -14,7 +14,8 @@ pub struct Read {
     pub conntrack: usize,
     pub errors: usize,
     pub diagnostics_total: usize,
-    /// The first [`crate::worker::DIAGNOSTICS_SHOWN`] diagnostics.
+    /// The first [`crate::worker::DIAGNOSTICS_SHOWN`] diagnostics, each said once with every
+    /// place it applies (`chainlens_core::diag::repeated`), the most severe first.
     pub diagnostics: Vec<Diagnostic>,
     pub default_table: Option<String>,
     /// What the node facts were read off the rules, or could not be, as sentences.
@@ -47,6 +48,10 @@ pub struct Diagnostic {
     pub column: usize,
     pub message: String,
     pub help: Option<String>,
+    /// How many places say the same (1 for a diagnostic said once).
+    pub times: usize,
+    /// The lines of the other places, the first [`crate::worker::DIAGNOSTIC_PLACES_SHOWN`].
+    pub also: Vec<usize>,
 }
 
 /// What the rules mean: Service counts and findings.
@@ -57,7 +62,8 @@ pub struct Understood {
     pub external: usize,
     pub findings: Vec<Finding>,
     pub findings_total: usize,
-    /// The Service the views open on: the first with more than one endpoint, else the first.
+    /// The Service the views open on: the first finding's, else the first with more than one
+    /// endpoint, else the first.
     pub default_service: Option<String>,
     /// Whether the graph opens with each Service folded into one node.
     pub fold: bool,
@@ -73,6 +79,9 @@ pub struct Finding {
     pub service: Option<String>,
     pub rules: Vec<RuleRef>,
     pub rules_total: usize,
+    /// The packet that shows it, as the tracer's form and as the planner's target.
+    pub trace: Option<TraceQuery>,
+    pub plan_target: Option<String>,
 }
 
 /// A rule of the paste, with its line.
@@ -163,6 +172,9 @@ pub struct Outcome {
     pub probability: f64,
     pub paths: u64,
     pub verdict: String,
+    /// What happened, in words (`Outcome::headline`), and the packet as it leaves.
+    pub headline: String,
+    pub ends_as: String,
     pub dnat: String,
     pub snat: String,
     pub src: String,

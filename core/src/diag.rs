@@ -124,6 +124,43 @@ impl Diagnostic {
     }
 }
 
+/// Diagnostics that say the same thing (severity, code, message and help) at several places,
+/// as one: six `x.x.x.x/32` placeholders are one entry with six places, not six entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repeated<'d> {
+    /// The first time it was said.
+    pub first: &'d Diagnostic,
+    /// Every place it was said, in the paste's order (`first`'s included).
+    pub spans: Vec<Span>,
+}
+
+/// Groups `diagnostics` into [`Repeated`] entries, the most severe first and otherwise in the
+/// order each was first said.
+pub fn repeated(diagnostics: &[Diagnostic]) -> Vec<Repeated<'_>> {
+    let mut out: Vec<Repeated> = Vec::new();
+    let mut index: std::collections::HashMap<(Severity, &str, &str, Option<&str>), usize> =
+        std::collections::HashMap::new();
+    for d in diagnostics {
+        let key = (d.severity, d.code, d.message.as_str(), d.help.as_deref());
+        match index.get(&key) {
+            Some(&i) => out[i].spans.push(d.span),
+            None => {
+                index.insert(key, out.len());
+                out.push(Repeated {
+                    first: d,
+                    spans: vec![d.span],
+                });
+            }
+        }
+    }
+    for r in &mut out {
+        r.spans.sort_by_key(|s| s.start);
+    }
+    // Stable: equal severities keep their first-said order.
+    out.sort_by(|a, b| b.first.severity.cmp(&a.first.severity));
+    out
+}
+
 /// How much of a source line a rendered diagnostic shows.
 const SHOWN_LINE: usize = 160;
 
@@ -139,6 +176,42 @@ fn printable(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_thing_said_at_several_places_is_one_entry_errors_first() {
+        let placeholder = |at| {
+            Diagnostic::warning(
+                "placeholder",
+                Span::new(at, at + 4),
+                "`x.x.x.x/32` is a placeholder",
+            )
+        };
+        let diags = vec![
+            Diagnostic::info("no-table-header", Span::new(0, 1), "no header"),
+            placeholder(30),
+            placeholder(10),
+            Diagnostic::error("bad-option", Span::new(50, 52), "bad"),
+            placeholder(20),
+            Diagnostic::warning(
+                "placeholder",
+                Span::new(60, 64),
+                "`y.y.y.y/32` is a placeholder",
+            ),
+        ];
+        let got: Vec<(&str, Vec<usize>)> = repeated(&diags)
+            .iter()
+            .map(|r| (r.first.code, r.spans.iter().map(|s| s.start).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("bad-option", vec![50]),
+                ("placeholder", vec![10, 20, 30]),
+                ("placeholder", vec![60]),
+                ("no-table-header", vec![0]),
+            ]
+        );
+    }
 
     #[test]
     fn render_points_at_the_span() {

@@ -18,7 +18,7 @@ pub const MAX_STATE: usize = 32 * 1024 * 1024;
 pub const LONG_LINK: usize = 8 * 1024;
 
 /// A packet to trace, as the tracer form holds it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TraceQuery {
     pub from: String,

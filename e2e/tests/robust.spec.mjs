@@ -13,7 +13,7 @@ test('the listing rows that killed the app are diagnosed and the app works on', 
   await expect(app.summary).toContainText('iptables -L listing');
   expect(await app.tableCounts('filter')).toEqual({ chains: 1, rules: 1 });
   await app.paste(listing('ACCEPT  tcp  --  0.0.0.0/0            10.96.0.1            multiport'));
-  await expect(app.diagnostics).toContainText('multiport without ports');
+  await expect(app.diagnostics).toContainText('multiport ports missing');
   await app.paste(listing('ACCEPT  tcp  --  0.0.0.0/0            10.96.0.1/33\nDROP  tcp  --  0.0.0.0/0            10.96.0.2'));
   await expect(app.diagnostics).toContainText('10.96.0.1/33');
   // The bad row is kept (and said), and the row after it is still read.

@@ -11,7 +11,7 @@ use crate::worker::{Answer, Ask};
 pub fn CompareView() -> impl IntoView {
     let state = expect_context::<AppState>();
     let other = state.compare;
-    let packet = RwSignal::new((String::new(), String::new(), "udp".to_string()));
+    let packet = state.compare_packet;
     let in_iface = RwSignal::new(String::new());
     let compared = asked(
         move || {
@@ -43,7 +43,7 @@ pub fn CompareView() -> impl IntoView {
                     rows="8"
                     spellcheck="false"
                     prop:value=move || other.get()
-                    on:change=move |ev| other.set(event_target_value(&ev))
+                    on:input=move |ev| other.set(event_target_value(&ev))
                 ></textarea>
             </label>
             {move || compared.get().filter(|_| other.with(|t| !t.trim().is_empty())).map(|d| view! {
@@ -62,16 +62,16 @@ pub fn CompareView() -> impl IntoView {
             })}
             <form class="plan-form" on:submit=move |ev| ev.prevent_default()>
                 <label>"Trace from outside to"
-                    <input type="text" placeholder="address" prop:value=move || packet.with(|p| p.0.clone()) on:change=move |ev| packet.update(|p| p.0 = event_target_value(&ev))/>
+                    <input type="text" placeholder="address" prop:value=move || packet.with(|p| p.0.clone()) on:input=move |ev| packet.update(|p| p.0 = event_target_value(&ev))/>
                 </label>
                 <label>"port"
-                    <input type="text" size="6" prop:value=move || packet.with(|p| p.1.clone()) on:change=move |ev| packet.update(|p| p.1 = event_target_value(&ev))/>
+                    <input type="text" size="6" prop:value=move || packet.with(|p| p.1.clone()) on:input=move |ev| packet.update(|p| p.1 = event_target_value(&ev))/>
                 </label>
                 <label>"protocol"
-                    <input type="text" size="5" prop:value=move || packet.with(|p| p.2.clone()) on:change=move |ev| packet.update(|p| p.2 = event_target_value(&ev))/>
+                    <input type="text" size="5" prop:value=move || packet.with(|p| p.2.clone()) on:input=move |ev| packet.update(|p| p.2 = event_target_value(&ev))/>
                 </label>
                 <label>"arriving on"
-                    <input type="text" size="8" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:change=move |ev| in_iface.set(event_target_value(&ev))/>
+                    <input type="text" size="8" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:input=move |ev| in_iface.set(event_target_value(&ev))/>
                 </label>
             </form>
             {move || {

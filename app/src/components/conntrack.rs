@@ -91,7 +91,7 @@ pub fn ConntrackView() -> impl IntoView {
                     data-testid=testid
                     placeholder=placeholder
                     prop:value=move || form.with(|f| get(f).clone())
-                    on:change=move |ev| form.update(|f| set(f, event_target_value(&ev)))
+                    on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))
                 />
             </label>
         }
@@ -106,7 +106,7 @@ pub fn ConntrackView() -> impl IntoView {
                         type="text"
                         data-testid="conntrack-target"
                         prop:value=move || form.with(|f| f.target.clone())
-                        on:change=move |ev| form.update(|f| f.target = event_target_value(&ev))
+                        on:input=move |ev| form.update(|f| f.target = event_target_value(&ev))
                     />
                 </label>
                 {field("New flows/s", "conntrack-rate", "", |f| &f.rate, |f, v| f.rate = v)}
@@ -140,7 +140,7 @@ pub fn ConntrackView() -> impl IntoView {
                     spellcheck="false"
                     placeholder="paste here, or drop a file"
                     prop:value=move || form.with(|f| f.measured.clone())
-                    on:change=move |ev| form.update(|f| f.measured = event_target_value(&ev))
+                    on:input=move |ev| form.update(|f| f.measured = event_target_value(&ev))
                     on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
                     on:drop=move |ev: web_sys::DragEvent| {
                         ev.prevent_default();

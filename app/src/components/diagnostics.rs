@@ -32,17 +32,20 @@ pub fn select_line(text: &str, line: usize) {
 #[component]
 pub fn Diagnostics() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // The worker sends the first few hundred; the rest are counted.
+    // The worker sends the first few hundred, repeats said once with all their lines; the rest
+    // are counted.
     let rows = move || {
         state.read.with(|r| {
             r.as_ref().map_or((Vec::new(), 0), |r| {
+                let said: usize = r.diagnostics.iter().map(|d| d.times.max(1)).sum();
                 (
                     r.diagnostics.clone(),
-                    r.diagnostics_total.saturating_sub(r.diagnostics.len()),
+                    r.diagnostics_total.saturating_sub(said),
                 )
             })
         })
     };
+    let goto = move |line: usize| state.input.with_untracked(|t| select_line(t, line));
     view! {
         <Show when=move || state.read.with(|r| r.as_ref().is_some_and(|r| r.diagnostics_total > 0))>
             <ul class="diagnostics" data-testid="diagnostics">
@@ -54,19 +57,33 @@ pub fn Diagnostics() -> impl IntoView {
                             .map(|d| {
                                 let line = d.line;
                                 let class = format!("diagnostic {}", d.severity);
+                                let unlisted = d.times.saturating_sub(1 + d.also.len());
                                 view! {
-                                    <li class=class data-code=d.code.clone()>
+                                    <li class=class data-code=d.code.clone() data-times=d.times>
                                         <button
                                             class="where"
                                             title="select this line in the paste"
-                                            on:click=move |_| {
-                                                state.input.with_untracked(|t| select_line(t, line))
-                                            }
+                                            on:click=move |_| goto(line)
                                         >
                                             {format!("{}:{}", d.line, d.column)}
                                         </button>
                                         <span class="severity">{d.severity}</span>
-                                        <span class="message">{d.message}</span>
+                                        <span class="message">
+                                            {(d.times > 1).then(|| view! { <span class="times">{format!("{}×", d.times)}</span> " " })}
+                                            {d.message}
+                                        </span>
+                                        {(!d.also.is_empty()).then(|| view! {
+                                            <span class="also">
+                                                "also at lines "
+                                                {d.also
+                                                    .iter()
+                                                    .map(|&l| view! {
+                                                        <button class="line" title="select this line in the paste" on:click=move |_| goto(l)>{l}</button>
+                                                    })
+                                                    .collect_view()}
+                                                {(unlisted > 0).then(|| format!(" and {unlisted} more"))}
+                                            </span>
+                                        })}
                                         {d.help.map(|h| view! { <span class="help">{h}</span> })}
                                     </li>
                                 }

@@ -20,6 +20,6 @@ pub use graph::ChainGraphView;
 pub use input::RulesInput;
 pub use overview::Overview;
 pub use services::ServicesTable;
-pub use share::{Embed, SharePanel};
+pub use share::{Embed, SharePanel, with_fragment};
 pub use summary::SummaryLine;
 pub use trace::TraceView;

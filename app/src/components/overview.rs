@@ -69,6 +69,55 @@ pub fn Findings() -> impl IntoView {
                             })
                             .collect_view();
                         let more = f.rules_total.saturating_sub(f.rules.len());
+                        // Straight into the views that show it, already run for its packet.
+                        let on_service = f.service.clone();
+                        let trace = f.trace.clone().map(|q| {
+                            let service = on_service.clone();
+                            view! {
+                                <button
+                                    class="act"
+                                    data-testid="finding-trace"
+                                    on:click=move |_| {
+                                        state.service.set(service.clone());
+                                        state.trace.set(q.clone());
+                                        state.view.set(View::Trace);
+                                    }
+                                >
+                                    "Trace this packet"
+                                </button>
+                            }
+                        });
+                        let plan = f.plan_target.clone().map(|target| {
+                            let service = on_service.clone();
+                            view! {
+                                <button
+                                    class="act"
+                                    data-testid="finding-plan"
+                                    on:click=move |_| {
+                                        state.service.set(service.clone());
+                                        state.conntrack.update(|p| p.target = target.clone());
+                                        state.view.set(View::Conntrack);
+                                    }
+                                >
+                                    "Plan its capacity"
+                                </button>
+                            }
+                        });
+                        let compare = f.trace.clone().map(|q| {
+                            view! {
+                                <button
+                                    class="act"
+                                    data-testid="finding-compare"
+                                    title="paste the rules of a fix and see the same packet through both"
+                                    on:click=move |_| {
+                                        state.compare_packet.set((q.dst.clone(), q.dport.clone(), q.proto.clone()));
+                                        state.view.set(View::Compare);
+                                    }
+                                >
+                                    "Compare with a fix"
+                                </button>
+                            }
+                        });
                         view! {
                             <article class=class data-testid="finding" data-code=f.code.clone()>
                                 <h3>
@@ -81,6 +130,9 @@ pub fn Findings() -> impl IntoView {
                                     <strong>"What to do: "</strong>
                                     {f.action.clone()}
                                 </p>
+                                {(trace.is_some() || plan.is_some()).then(|| view! {
+                                    <p class="actions">{trace}{plan}{compare}</p>
+                                })}
                                 <p class="rules">
                                     {rules}
                                     {(more > 0).then(|| format!(" and {more} more"))}

@@ -123,7 +123,7 @@ fn export(state: &AppState, what: ExportKind, then: impl FnOnce(crate::views::Ex
 }
 
 /// Asks the worker for the link fragment of what is on show.
-fn with_fragment(state: &AppState, embed: Option<String>, then: impl FnOnce(String) + 'static) {
+pub fn with_fragment(state: &AppState, embed: Option<String>, then: impl FnOnce(String) + 'static) {
     let shared = state.share_state();
     ask(
         Ask::Link {

@@ -190,10 +190,8 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                             <h3>
                                 <span class="p">{format!("{:.4}%", o.probability * 100.0)}</span>
                                 " "
-                                {verdict.clone()}
-                                {(!o.dnat.is_empty()).then(|| format!(", DNAT to {}", o.dnat))}
-                                {snat.map(|s| format!(", {s}"))}
-                                {format!(" — ends as {} → {}", o.src, o.dst)}
+                                <span class="headline">{o.headline.clone()}</span>
+                                <span class="muted">{format!(" — leaves as {}", o.ends_as)}</span>
                                 {(o.paths > 1).then(|| {
                                     let n = if o.paths == u64::MAX { "very many".to_string() } else { o.paths.to_string() };
                                     view! { <span class="muted">{format!(" ({n} paths alike; the likeliest shown)")}</span> }

@@ -15,6 +15,8 @@ use crate::views;
 
 /// How many diagnostics and findings a view-model carries (the rest are counted).
 pub const DIAGNOSTICS_SHOWN: usize = 200;
+/// How many other places of a repeated diagnostic are listed (the rest are counted).
+pub const DIAGNOSTIC_PLACES_SHOWN: usize = 50;
 pub const FINDINGS_SHOWN: usize = 200;
 
 /// A question to the worker. `Read` carries the text beside the JSON (see [`client`]).

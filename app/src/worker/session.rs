@@ -10,12 +10,15 @@ use chainlens_core::model::Origin;
 use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
-use chainlens_core::sim::{Assumption, Limits, Query, Snat, Verdict};
+use chainlens_core::sim::{Assumption, Limits, Query, Verdict};
 use chainlens_core::{Ruleset, Span};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::{Answer, Ask, DIAGNOSTICS_SHOWN, Envelope, ExportKind, FINDINGS_SHOWN, Message};
+use super::{
+    Answer, Ask, DIAGNOSTIC_PLACES_SHOWN, DIAGNOSTICS_SHOWN, Envelope, ExportKind, FINDINGS_SHOWN,
+    Message,
+};
 use crate::analysis::Analysis;
 use crate::views;
 
@@ -165,12 +168,11 @@ impl Session {
             conntrack: s.conntrack,
             errors: s.errors,
             diagnostics_total: a.parsed.diagnostics.len(),
-            diagnostics: a
-                .parsed
-                .diagnostics
+            diagnostics: chainlens_core::diag::repeated(&a.parsed.diagnostics)
                 .iter()
                 .take(DIAGNOSTICS_SHOWN)
-                .map(|d| {
+                .map(|r| {
+                    let d = r.first;
                     let at = a.line_index.line_col_utf16(&self.text, d.span.start);
                     views::Diagnostic {
                         severity: d.severity.as_str().to_string(),
@@ -179,6 +181,14 @@ impl Session {
                         column: at.column,
                         message: d.message.clone(),
                         help: d.help.clone(),
+                        times: r.spans.len(),
+                        also: r
+                            .spans
+                            .iter()
+                            .filter(|s| **s != d.span)
+                            .take(DIAGNOSTIC_PLACES_SHOWN)
+                            .map(|s| a.line_index.line_col_utf16(&self.text, s.start).line)
+                            .collect(),
                     }
                 })
                 .collect(),
@@ -217,6 +227,8 @@ impl Session {
                     })
                     .collect(),
                 rules_total: f.rules.len(),
+                trace: f.probe.as_ref().map(kube::probe_query),
+                plan_target: f.probe.as_ref().map(kube::probe_target),
             })
             .collect();
         views::Understood {
@@ -228,11 +240,23 @@ impl Session {
                 .count(),
             findings,
             findings_total: a.kube.findings.len(),
-            default_service: services
+            // The story starts where the most severe finding about a Service points (the first
+            // of those).
+            default_service: a
+                .kube
+                .findings
                 .iter()
-                .find(|s| s.endpoints.len() > 1)
-                .or(services.first())
-                .map(|s| s.name.clone()),
+                .filter(|f| f.service.is_some())
+                .rev()
+                .max_by_key(|f| f.severity)
+                .and_then(|f| f.service.clone())
+                .or_else(|| {
+                    services
+                        .iter()
+                        .find(|s| s.endpoints.len() > 1)
+                        .or(services.first())
+                        .map(|s| s.name.clone())
+                }),
             // The toggle shows as ticked when the default table's graph opens folded.
             fold: a.default_table().is_some_and(|t| {
                 let fold = a.fold(&t, None);
@@ -436,6 +460,8 @@ impl Session {
                 probability: o.probability,
                 paths: o.paths,
                 verdict: verdict(o.verdict).to_string(),
+                headline: o.headline(),
+                ends_as: o.ends_as(),
                 dnat: o.dnat.map(|d| d.to_string()).unwrap_or_default(),
                 snat: o.snat.map(|s| s.to_string()).unwrap_or_default(),
                 src: o.src.to_string(),
@@ -613,19 +639,7 @@ impl Session {
                         .simulation
                         .outcomes
                         .iter()
-                        .map(|o| {
-                            format!(
-                                "{:.4}% {}{}{}",
-                                o.probability * 100.0,
-                                verdict(o.verdict),
-                                o.dnat.map_or(String::new(), |d| format!(", DNAT to {d}")),
-                                match o.snat {
-                                    Some(Snat::Masquerade(_)) => ", masqueraded".to_string(),
-                                    Some(s) => format!(", SNAT to {s}"),
-                                    None => String::new(),
-                                }
-                            )
-                        })
+                        .map(|o| format!("{:.4}% {}", o.probability * 100.0, o.headline()))
                         .collect(),
                 }
             };

@@ -26,6 +26,18 @@ pub struct Finding {
     pub action: String,
     pub service: Option<String>,
     pub rules: Vec<RuleRef>,
+    /// The packet that shows it, for a trace or a conntrack plan to start from.
+    pub probe: Option<Probe>,
+}
+
+/// A packet a finding is about: where it goes, and where it enters the node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    pub dst: SocketAddr,
+    pub protocol: crate::model::values::Protocol,
+    pub entry: Entry,
+    /// The node address taken for a node port (the node's own addresses are not in the rules).
+    pub node: Option<IpAddr>,
 }
 
 /// Ports of one SNAT pool: 1024–65535 for clients on unprivileged ports (NETFILTER.md §4.5).
@@ -115,6 +127,7 @@ fn ipvs(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
         explanation: "In IPVS mode kube-proxy's iptables rules only mark traffic for masquerade and accept it, matching the addresses in ipsets (KUBE-CLUSTER-IP, KUBE-LOAD-BALANCER, KUBE-NODE-PORT-*); the DNAT to an endpoint happens in IPVS at LOCAL_IN, by the virtual server's scheduler. KUBE-SVC and KUBE-SEP chains from an earlier iptables mode stay until something flushes them, and do nothing.".into(),
         action: "Paste `ipvsadm -Ln` (the virtual servers and their real servers) and `ipset list` with the rules to see where Service traffic goes; leftover KUBE-SVC chains can be removed with `kube-proxy --cleanup` run in iptables mode.".into(),
         service: None,
+        probe: None,
         rules: leftovers,
     });
 }
@@ -157,6 +170,7 @@ fn external_masquerade(
         targets.push((format!("node port {port}"), SocketAddr::new(node, port), f));
     }
     let mut masqueraded = Vec::new();
+    let mut probe = None;
     let mut rules: Vec<RuleRef> = Vec::new();
     let mut endpoints: HashSet<SocketAddr> = HashSet::new();
     for (label, to, f) in &targets {
@@ -179,6 +193,12 @@ fn external_masquerade(
             continue;
         }
         masqueraded.push(format!("{label}/{protocol}"));
+        probe.get_or_insert(Probe {
+            dst: *to,
+            protocol,
+            entry: Entry::Outside,
+            node: f.local_ips.contains(&to.ip()).then_some(to.ip()),
+        });
         for o in &masq {
             if let Some(d) = o.dnat {
                 endpoints.insert(d);
@@ -216,8 +236,9 @@ fn external_masquerade(
             "A packet from outside the node is marked for masquerade on its way to the Service and KUBE-POSTROUTING rewrites its source to the node's address. Every client's connection to one endpoint then has the same (node address → endpoint address:port, {protocol}) reply tuple except for the source port, so at most {SNAT_POOL} can exist at once. Each finished {protocol} flow keeps its entry about {lifetime} s, so one endpoint's pool fills at {SNAT_POOL}/{lifetime} ≈ {per_pool:.0} new flows/s ({n} endpoint{}: ≈ {total:.0}/s); above that new flows fail NAT and are dropped at confirm (conntrack insert_failed). The endpoints also never see the client's address.",
             if n == 1 { "" } else { "s" }
         ),
-        action: "Set externalTrafficPolicy: Local on the Service (external traffic keeps its client address and is not masqueraded; it only goes to endpoints on the receiving node), add endpoints (each adds a pool), or send this traffic with DNAT and no SNAT. `chainlens conntrack` draws the pool filling at a given rate.".into(),
+        action: "Set externalTrafficPolicy: Local on the Service (external traffic keeps its client address and is not masqueraded; it only goes to endpoints on the receiving node), add endpoints (each adds a pool), or send this traffic with DNAT and no SNAT. The conntrack planner (`chainlens conntrack`) draws the pool filling at a given rate.".into(),
         service: Some(s.name.clone()),
+        probe,
         rules,
     });
 }
@@ -231,6 +252,7 @@ fn endpoints(s: &ServicePort, out: &mut Vec<Finding>) {
             explanation: "kube-proxy found no ready endpoint for this Service port and wrote a filter rule that rejects its traffic (ICMP port unreachable, or a TCP reset), so clients fail at once instead of timing out.".into(),
             action: "Check the Service's selector and its pods' readiness (`kubectl get endpointslices -l kubernetes.io/service-name=…`).".into(),
             service: Some(s.name.clone()),
+            probe: None,
             rules: vec![r.clone()],
         });
     } else if s.endpoints.is_empty()
@@ -244,6 +266,7 @@ fn endpoints(s: &ServicePort, out: &mut Vec<Finding>) {
             explanation: "Its load-balancing chain picks no endpoint, so a new connection falls through the chain and continues as if the Service did not exist (usually to nowhere).".into(),
             action: "Check the Service's endpoints; if the paste was cut, paste the whole chain.".into(),
             service: Some(s.name.clone()),
+            probe: None,
             rules: s.entries.clone(),
         });
     }
@@ -258,6 +281,7 @@ fn endpoints(s: &ServicePort, out: &mut Vec<Finding>) {
             explanation: "With the Local policy a node only sends external traffic to endpoints on itself (keeping the client's address). This node has none, so kube-proxy drops that traffic here; a load balancer's health check on the Service's healthCheckNodePort is meant to take the node out of rotation.".into(),
             action: "Make sure the load balancer health-checks the Service's healthCheckNodePort, or run endpoints on this node, or use externalTrafficPolicy: Cluster.".into(),
             service: Some(s.name.clone()),
+            probe: None,
             rules: vec![r.clone()],
         });
     }
@@ -273,6 +297,7 @@ fn endpoints(s: &ServicePort, out: &mut Vec<Finding>) {
             explanation: "kube-proxy's last endpoint rule has no statistic match, so every connection that reaches it is taken. Here the last rule still draws a random number, so some connections fall through the chain and are not load-balanced at all.".into(),
             action: "The rules were edited or cut; let kube-proxy rewrite them, or paste the whole chain.".into(),
             service: Some(s.name.clone()),
+            probe: None,
             rules: s.endpoints.last().map(|e| e.rule.clone()).into_iter().collect(),
         });
     }
@@ -298,6 +323,7 @@ fn hairpin(services: &[ServicePort], out: &mut Vec<Finding>) {
         explanation: "Each KUBE-SEP chain starts with `-s ENDPOINT -j KUBE-MARK-MASQ`. It only matches when a pod reaches a Service and the cascade picks that same pod: after DNAT, source and destination are both the pod. Without SNAT the pod would answer itself directly, from its own address rather than the Service's, and the reply would not match the connection it opened. Masquerading makes the node the source, so the reply goes back through the node and is un-NATed. This is expected; it needs the bridge in hairpin mode or promiscuous (kubelet's hairpin-mode).".into(),
         action: "Nothing, unless pods cannot reach their own Service: then check the CNI's hairpin setting.".into(),
         service: None,
+        probe: None,
         rules,
     });
 }
@@ -315,6 +341,7 @@ fn affinity(services: &[ServicePort], out: &mut Vec<Finding>) {
             explanation: "sessionAffinity: ClientIP is built from `-m recent` lists, one per endpoint. The kernel keeps 100 addresses per list by default (xt_recent ip_list_tot) and silently evicts the least recently seen when a new one arrives, so with more than 100 clients per endpoint within the timeout some clients lose their affinity and are balanced again.".into(),
             action: "With many clients per endpoint, raise xt_recent's ip_list_tot (module parameter) or do not rely on ClientIP affinity.".into(),
             service: Some(s.name.clone()),
+            probe: None,
             rules: s.endpoints.iter().map(|e| e.rule.clone()).collect(),
         });
     }
@@ -373,6 +400,7 @@ fn missing_chains(ruleset: &Ruleset, out: &mut Vec<Finding>) {
         },
         action: "Paste the missing chains (`iptables -t TABLE -S CHAIN` or the whole `iptables-save`).".into(),
         service: None,
+        probe: None,
         rules: missing.into_values().flatten().collect(),
     });
 }
@@ -420,6 +448,7 @@ fn unreferenced_chains(ruleset: &Ruleset, out: &mut Vec<Finding>) {
             explanation: "No packet can reach these chains. kube-proxy deletes the chains of removed Services on its next full sync; leftovers after that are stale, or belong to another program that has not hooked them in yet.".into(),
             action: "If they are stale, delete them (`iptables -t TABLE -X CHAIN`) or let kube-proxy resync.".into(),
             service: None,
+            probe: None,
             rules: Vec::new(),
         });
     }
@@ -514,6 +543,7 @@ fn repeated_rules(ruleset: &Ruleset, out: &mut Vec<Finding>) {
             explanation: "Had the rules been the same, the earlier one would have taken every packet and the later one would count none. They differ in matches this iptables did not print: an iptables older than the one that wrote the rules (or iptables-legacy reading what iptables-nft wrote) shows only what it knows. Traces through these rules are not what the kernel does.".into(),
             action: "Paste the output of the iptables that wrote the rules: `iptables-nft-save` (or `iptables-legacy-save`), from the same version as the component that installed them.".into(),
             service: None,
+            probe: None,
             rules: lossy,
         });
     }
@@ -531,6 +561,7 @@ fn repeated_rules(ruleset: &Ruleset, out: &mut Vec<Finding>) {
         explanation: "The same matches and target appear earlier in the chain: a packet the repeat would take was already taken (a verdict) or already changed the same way. Components that append their rules when they restart without checking leave such copies; each costs an evaluation per packet.".into(),
         action: "Delete the copies (`iptables -D CHAIN N`); if they come back, the component that writes them adds rules without checking for its own.".into(),
         service: None,
+        probe: None,
         rules,
     });
 }
@@ -576,6 +607,7 @@ fn unreachable_rules(ruleset: &Ruleset, out: &mut Vec<Finding>) {
         explanation: "Each comes after a rule of the same chain that takes every packet and ends the chain (ACCEPT, DROP, REJECT, RETURN, a NAT target or a goto with no conditions), or has a probability of 0. No packet reaches it.".into(),
         action: "Remove it, or move it before the rule that takes everything.".into(),
         service: None,
+        probe: None,
         rules,
     });
 }
@@ -613,6 +645,7 @@ fn cost(ruleset: &Ruleset, services: &[ServicePort], out: &mut Vec<Finding>) {
         ),
         action: "Usually nothing below a few thousand Services. Beyond that, kube-proxy's nftables mode (one map lookup) or IPVS keep the cost flat.".into(),
         service: None,
+        probe: None,
         rules: costs
             .iter()
             .take(5)

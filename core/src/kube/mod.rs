@@ -31,9 +31,9 @@ pub use decode::{decode, ipvs_mode};
 pub use diff::{Diff, ServiceChange, diff};
 pub use entry::{Assumed, complete};
 pub use explain::{explain_chain, explain_rule};
-pub use findings::{Finding, findings};
+pub use findings::{Finding, Probe, findings};
 pub use lossy::flag_lossy;
-pub use presets::{presets, targets};
+pub use presets::{presets, probe_query, probe_target, targets};
 
 /// One Service port as kube-proxy programs it ("namespace/name:port").
 #[derive(Clone, Debug, PartialEq, Serialize)]

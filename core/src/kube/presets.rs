@@ -5,8 +5,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::ServicePort;
+use super::findings::Probe;
 use crate::share::TraceQuery;
-use crate::sim::NodeFacts;
+use crate::sim::{Entry, NodeFacts};
 
 /// A client outside the cluster, in documentation space.
 pub const OUTSIDE: &str = "203.0.113.77";
@@ -94,4 +95,28 @@ pub fn targets(s: &ServicePort) -> Vec<String> {
         .filter(|a| a.parse::<SocketAddr>().is_ok())
         .map(|a| format!("{a}/{proto}"))
         .collect()
+}
+
+/// The tracer's form for the packet a finding is about (its [`Probe`]).
+pub fn probe_query(p: &Probe) -> TraceQuery {
+    let (from, src) = match p.entry {
+        Entry::Outside => ("outside", OUTSIDE.to_string()),
+        Entry::Pod => ("pod", "10.244.0.99".to_string()),
+        Entry::Local => ("local", p.node.map_or(NODE.to_string(), |n| n.to_string())),
+    };
+    TraceQuery {
+        from: from.into(),
+        src,
+        dst: p.dst.ip().to_string(),
+        proto: p.protocol.to_string(),
+        dport: p.dst.port().to_string(),
+        local_ips: p.node.map(|n| n.to_string()).unwrap_or_default(),
+        which: "first".into(),
+        ..TraceQuery::default()
+    }
+}
+
+/// The planner's target for the packet a finding is about: `ip:port/proto`.
+pub fn probe_target(p: &Probe) -> String {
+    format!("{}/{}", p.dst, p.protocol)
 }

@@ -197,6 +197,47 @@ pub struct Outcome<'r> {
 }
 
 impl<'r> Outcome<'r> {
+    /// What happened, first, in words: the verdict, then where NAT sent the packet and what
+    /// became of its source (`accepted, DNAT to 10.100.13.3:53, source rewritten to the node's
+    /// address 10.5.6.29 (masquerade)`).
+    pub fn headline(&self) -> String {
+        let mut out = match self.verdict {
+            Verdict::Accept => "accepted",
+            Verdict::Drop => "dropped",
+            Verdict::Reject => "rejected",
+            Verdict::Unknown => "unknown: the path goes into a chain the paste does not hold",
+        }
+        .to_string();
+        if let Some(d) = self.dnat {
+            out.push_str(&format!(", DNAT to {d}"));
+        }
+        match self.snat {
+            Some(Snat::Masquerade(Some(ip))) => out.push_str(&format!(
+                ", source rewritten to the node's address {ip} (masquerade)"
+            )),
+            Some(Snat::Masquerade(None)) => out.push_str(
+                ", source rewritten to the node's address on the way out (masquerade; give the node's address to see it)",
+            ),
+            Some(Snat::To(ip, Some(port))) => {
+                out.push_str(&format!(", source rewritten to {} (SNAT)", SocketAddr::new(ip, port)))
+            }
+            Some(Snat::To(ip, None)) => {
+                out.push_str(&format!(", source rewritten to {ip} (SNAT)"))
+            }
+            None => {}
+        }
+        out
+    }
+
+    /// The packet as it leaves the walk, `src → dst`; a masqueraded source whose address is
+    /// not known shows as `node`.
+    pub fn ends_as(&self) -> String {
+        match self.snat {
+            Some(Snat::Masquerade(None)) => format!("node:{} → {}", self.src.port(), self.dst),
+            _ => format!("{} → {}", self.src, self.dst),
+        }
+    }
+
     /// Whether the walk rewrote the packet's source (SNAT or MASQUERADE).
     pub fn masqueraded(&self) -> bool {
         self.snat.is_some()

@@ -1,0 +1,66 @@
+// The founding story as a new user meets it, from the first finding's buttons alone, and the
+// frictions issue 14 found: diagnostics squashed out of sight, repeated warnings, a planner that
+// opened on the API server, work lost on reload.
+import { test, expect, seed } from '../fixtures.mjs';
+
+for (const [width, height] of [[1440, 900], [800, 1100]]) {
+  test(`diagnostics are visible and repeats said once at ${width}×${height}`, async ({ app, page }) => {
+    await page.setViewportSize({ width, height });
+    await app.open();
+    await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+    for (const view of ['overview', 'graph', 'conntrack']) {
+      await app.show(view);
+      const box = await app.diagnostics.boundingBox();
+      // Squashed by the flex layout it was 2 px high on the Overview.
+      expect(box?.height ?? 0, view).toBeGreaterThan(30);
+      await expect(app.diagnostics).toBeInViewport();
+    }
+    // Six `x.x.x.x/32` placeholders are one entry naming all their lines.
+    const placeholder = app.diagnostics.locator('li[data-code="placeholder-address"]');
+    await expect(placeholder).toHaveCount(1);
+    await expect(placeholder).toHaveAttribute('data-times', '6');
+    await expect(placeholder).toContainText('6×');
+    await expect(placeholder.locator('.also .line')).toHaveCount(5);
+  });
+}
+
+test('the founding story from the first finding: plan, trace, compare with the fix', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  const first = page.getByTestId('finding').first();
+  await expect(first).toHaveAttribute('data-code', 'external-masquerade');
+
+  // Plan: the planner opens on the finding's Service and address, already run.
+  await first.getByTestId('finding-plan').click();
+  await expect(page.getByTestId('conntrack-target')).toHaveValue('10.5.6.29:53/udp');
+  await expect(page.getByTestId('conntrack-summary')).toHaveAttribute('data-saturated', 'true');
+  await expect(page.getByTestId('conntrack-summary')).not.toContainText('10.24.0.1');
+
+  // Trace: already traced; the result says first what happened.
+  await app.show('overview');
+  await page.getByTestId('finding').first().getByTestId('finding-trace').click();
+  const outcome = page.getByTestId('trace-outcome').first();
+  await expect(outcome).toHaveAttribute('data-dnat', '10.100.13.3:53');
+  await expect(outcome.locator('h3')).toContainText('accepted, DNAT to 10.100.13.3:53, source rewritten to the node');
+  await expect(outcome.locator('h3')).not.toContainText('ends as 203.0.113.77');
+
+  // Compare: the packet is filled in; pasting the hand-written rules shows the fix working.
+  await app.show('overview');
+  await page.getByTestId('finding').first().getByTestId('finding-compare').click();
+  await expect(page.getByPlaceholder('address')).toHaveValue('10.5.6.29');
+  await page.getByTestId('compare-input').fill(seed('bind-manual-dnat-v1.4.21.iptables-save'));
+  await expect(page.getByTestId('compare-a')).toContainText('DNAT to 10.100.13.3:53, source rewritten');
+  await expect(page.getByTestId('compare-b')).toContainText('accepted, DNAT to 10.100.13.3:53');
+  await expect(page.getByTestId('compare-b')).not.toContainText('source rewritten');
+});
+
+test('a reload keeps the paste and the view; the address bar holds the link', async ({ app, page }) => {
+  await app.open();
+  const text = seed('kind-v1.23-iptables-v1.8.4.iptables-save');
+  await app.paste(text);
+  await app.show('services');
+  await expect.poll(() => page.evaluate(() => location.hash.length)).toBeGreaterThan(10);
+  await page.reload();
+  await expect(app.input).toHaveValue(text);
+  await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
+});
