@@ -157,7 +157,7 @@ pub fn repeated(diagnostics: &[Diagnostic]) -> Vec<Repeated<'_>> {
         r.spans.sort_by_key(|s| s.start);
     }
     // Stable: equal severities keep their first-said order.
-    out.sort_by(|a, b| b.first.severity.cmp(&a.first.severity));
+    out.sort_by_key(|r| std::cmp::Reverse(r.first.severity));
     out
 }
 
