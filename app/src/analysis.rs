@@ -40,6 +40,8 @@ pub struct Analysis {
     pub inferred: Vec<Inferred>,
     /// The Service port each nat chain belongs to.
     pub owner: HashMap<String, String>,
+    /// What the Services' chains stand for, in Kubernetes words (`kube::owners::service_words`).
+    pub words: HashMap<String, String>,
     pub line_index: LineIndex,
 }
 
@@ -60,6 +62,7 @@ impl Analysis {
             facts,
             inferred,
             owner: HashMap::new(),
+            words: HashMap::new(),
             line_index: index,
         }
     }
@@ -75,6 +78,7 @@ impl Analysis {
             .iter()
             .flat_map(|s| s.chains.iter().map(|c| (c.clone(), s.name.clone())))
             .collect();
+        self.words = kube::owners::service_words(&self.kube.services);
     }
 
     pub fn tables(&self) -> Vec<String> {
@@ -122,8 +126,9 @@ impl Analysis {
         search: &str,
     ) -> Option<ChainGraph> {
         let t = self.parsed.ruleset.table(table)?;
+        let words = |chain: &str| kube::owners::chain_words(&self.words, chain);
         if !fold.services && !fold.components {
-            return Some(ChainGraph::of(t));
+            return Some(ChainGraph::of(t).with_words(&words));
         }
         let many = self.kube.services.len() > LIST_ABOVE;
         let search = search.trim().to_ascii_lowercase();
@@ -138,25 +143,28 @@ impl Analysis {
                 *per_owner.entry(owner).or_default() += 1;
             }
         }
-        Some(ChainGraph::grouped(t, &|chain: &str| {
-            if fold.components
-                && let Some(owner) = component(chain)
-                && per_owner.get(&owner).is_some_and(|n| *n >= 3)
-            {
-                let label = component_label(owner);
-                return (!expanded.contains(&label)).then_some(label);
-            }
-            let service = self.owner.get(chain).filter(|_| fold.services)?;
-            if expanded.iter().any(|e| e == service) {
-                return None;
-            }
-            let named = !search.is_empty() && service.to_ascii_lowercase().contains(&search);
-            if many && !named {
-                Some(rest.clone())
-            } else {
-                Some(service.clone())
-            }
-        }))
+        Some(
+            ChainGraph::grouped(t, &|chain: &str| {
+                if fold.components
+                    && let Some(owner) = component(chain)
+                    && per_owner.get(&owner).is_some_and(|n| *n >= 3)
+                {
+                    let label = component_label(owner);
+                    return (!expanded.contains(&label)).then_some(label);
+                }
+                let service = self.owner.get(chain).filter(|_| fold.services)?;
+                if expanded.iter().any(|e| e == service) {
+                    return None;
+                }
+                let named = !search.is_empty() && service.to_ascii_lowercase().contains(&search);
+                if many && !named {
+                    Some(rest.clone())
+                } else {
+                    Some(service.clone())
+                }
+            })
+            .with_words(&words),
+        )
     }
 }
 

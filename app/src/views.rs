@@ -230,3 +230,26 @@ pub struct Export {
     pub mime: String,
     pub contents: String,
 }
+
+/// One chain for the graph's side panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainDetail {
+    pub table: String,
+    pub chain: String,
+    /// What it stands for in Kubernetes words (a Service, an endpoint, a component).
+    pub words: Option<String>,
+    pub explanation: String,
+    /// The line that declares it.
+    pub line: usize,
+    /// The first [`crate::worker::CHAIN_RULES_SHOWN`] rules.
+    pub rules: Vec<ChainRule>,
+    pub rules_total: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainRule {
+    /// Its line in the paste; `None` for a rule assumed for a fragment.
+    pub line: Option<usize>,
+    pub text: String,
+    pub explanation: String,
+}

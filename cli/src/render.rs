@@ -92,15 +92,24 @@ fn pick_service<'a>(
     }
 }
 
-fn graph_of(ruleset: &Ruleset, table: Option<&str>) -> Result<ChainGraph, String> {
+/// The chain graph of `table` (nat by default), each node with what it stands for in
+/// Kubernetes words.
+fn graph_of(
+    ruleset: &Ruleset,
+    analysis: &Analysis,
+    table: Option<&str>,
+) -> Result<ChainGraph, String> {
     let name = table
         .map(str::to_string)
         .or_else(|| ruleset.table("nat").map(|t| t.name.clone()))
         .or_else(|| ruleset.tables.first().map(|t| t.name.clone()))
         .ok_or("the paste holds no tables")?;
+    let words = chainlens_core::kube::owners::service_words(&analysis.services);
     ruleset
         .table(&name)
-        .map(ChainGraph::of)
+        .map(|t| {
+            ChainGraph::of(t).with_words(&|c| chainlens_core::kube::owners::chain_words(&words, c))
+        })
         .ok_or_else(|| format!("no table `{name}` in the paste"))
 }
 
@@ -110,9 +119,9 @@ pub fn render(text_in: &str, name: &str, args: &RenderArgs) -> ExitCode {
     let analysis = Analysis::of(&parsed.ruleset, &facts);
     let out = match (args.view.as_str(), args.format.as_str()) {
         (_, "png") => Err("PNG is drawn by the browser: export it from the app, or render svg here and convert it".to_string()),
-        ("graph", "svg") => graph_of(&parsed.ruleset, args.table.as_deref()).map(|g| svg::chain_graph(&g)),
-        ("graph", "mermaid") => graph_of(&parsed.ruleset, args.table.as_deref()).map(|g| text::mermaid(&g)),
-        ("graph", "dot") => graph_of(&parsed.ruleset, args.table.as_deref()).map(|g| text::dot(&g)),
+        ("graph", "svg") => graph_of(&parsed.ruleset, &analysis, args.table.as_deref()).map(|g| svg::chain_graph(&g)),
+        ("graph", "mermaid") => graph_of(&parsed.ruleset, &analysis, args.table.as_deref()).map(|g| text::mermaid(&g)),
+        ("graph", "dot") => graph_of(&parsed.ruleset, &analysis, args.table.as_deref()).map(|g| text::dot(&g)),
         ("cascade", "svg") => {
             pick_service(&analysis, args.service.as_deref()).map(|s| cascade_svg(&Cascade::of(s)))
         }

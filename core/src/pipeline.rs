@@ -126,8 +126,10 @@ pub fn run_with(text: &str, limits: Limits) -> Run {
         .iter()
         .flat_map(|s| s.chains.iter().map(|c| (c.as_str(), s.name.as_str())))
         .collect();
+    let words = crate::kube::owners::service_words(&analysis.services);
     for table in &parsed.ruleset.tables {
-        let graph = ChainGraph::of(table);
+        let graph =
+            ChainGraph::of(table).with_words(&|c| crate::kube::owners::chain_words(&words, c));
         let grouped = ChainGraph::grouped(table, &|chain| owner.get(chain).map(|s| s.to_string()));
         out.exports
             .push(("graph.svg".into(), svg::chain_graph(&graph)));

@@ -92,3 +92,56 @@ fn mermaid_and_dot_name_every_chain() {
     );
     assert_eq!(d.matches(" -> ").count(), graph.edges.len());
 }
+
+#[test]
+fn graph_nodes_say_what_they_stand_for_in_kubernetes_words() {
+    // A graph of hashes says nothing; each Service chain carries its Service's name, each
+    // endpoint chain its address, and the SVG export draws both lines, escaped.
+    let parsed = chainlens_core::parse(&kind());
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = Analysis::of(&parsed.ruleset, &facts);
+    let words = chainlens_core::kube::owners::service_words(&analysis.services);
+    let nat = parsed.ruleset.table("nat").expect("nat");
+    let graph =
+        ChainGraph::of(nat).with_words(&|c| chainlens_core::kube::owners::chain_words(&words, c));
+    let label = |chain: &str| {
+        graph
+            .nodes
+            .iter()
+            .find(|n| n.chain == chain)
+            .and_then(|n| n.label.clone())
+    };
+    assert_eq!(
+        label("KUBE-SVC-TCOU7JCQXEZGVUNU").as_deref(),
+        Some("kube-system/kube-dns:dns")
+    );
+    let sep = graph
+        .nodes
+        .iter()
+        .find(|n| {
+            n.chain.starts_with("KUBE-SEP-")
+                && n.label
+                    .as_deref()
+                    .is_some_and(|l| l.starts_with("→ 10.244."))
+        })
+        .expect("an endpoint chain labelled with its address");
+    assert!(sep.width >= 100.0);
+    assert_eq!(label("KUBE-SERVICES"), None);
+    assert_eq!(label("PREROUTING"), None);
+    // Taller nodes do not overlap: rows keep their pitch.
+    for a in &graph.nodes {
+        for b in &graph.nodes {
+            if a.chain != b.chain && a.layer == b.layer {
+                assert!(
+                    a.y + a.height <= b.y || b.y + b.height <= a.y,
+                    "{} overlaps {}",
+                    a.chain,
+                    b.chain
+                );
+            }
+        }
+    }
+    let svg = svg::chain_graph(&graph);
+    valid_svg(&svg);
+    assert!(svg.contains(r#"<text class="words""#) && svg.contains("kube-system/kube-dns:dns"));
+}

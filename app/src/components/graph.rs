@@ -8,6 +8,7 @@
 use chainlens_core::render::graph::NodeKind;
 use leptos::prelude::*;
 
+use super::diagnostics::select_line;
 use crate::app::AppState;
 use crate::views;
 use crate::worker::client::asked;
@@ -56,6 +57,20 @@ pub fn ChainGraphView() -> impl IntoView {
         })
     };
     let zoom = RwSignal::new(1.0f64);
+    let selected: RwSignal<Option<String>> = RwSignal::new(None);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    // Fit the graph to its panel when it arrives (never above 1:1), and bring the traced
+    // path into view.
+    Effect::new(move |_| {
+        let Some(g) = current.get() else { return };
+        if let Some(el) = scroller.get_untracked() {
+            fit(&el, &g.graph, zoom);
+            let path = state.path.get_untracked();
+            show_path(&el, &g.graph, &path, zoom.get_untracked());
+        }
+    });
+    // Dragging the background pans; Ctrl + wheel (and a trackpad's pinch) zooms.
+    let drag: StoredValue<Option<(i32, i32, i32, i32)>> = StoredValue::new(None);
     view! {
         <div class="graph-panel">
             <div class="graph-tools">
@@ -107,6 +122,18 @@ pub fn ChainGraphView() -> impl IntoView {
                         }
                     />
                 </label>
+                <button
+                    class="tool"
+                    data-testid="graph-fit"
+                    title="fit the graph to the panel (key F)"
+                    on:click=move |_| {
+                        if let (Some(el), Some(g)) = (scroller.get_untracked(), current.get_untracked()) {
+                            fit(&el, &g.graph, zoom);
+                        }
+                    }
+                >
+                    "Fit"
+                </button>
                 <input
                     type="search"
                     class="filter"
@@ -117,18 +144,198 @@ pub fn ChainGraphView() -> impl IntoView {
                     on:input=move |ev| state.search.set(event_target_value(&ev))
                 />
             </div>
-            <div class="graph-scroll">
-                {move || match current.get() {
-                    Some(graph) => view! { <GraphSvg graph zoom/> }.into_any(),
-                    None => view! { <p class="empty">"No chains to draw yet."</p> }.into_any(),
+            <div class="graph-body">
+                <div
+                    class="graph-scroll"
+                    node_ref=scroller
+                    on:pointerdown=move |ev| {
+                        if let Some(el) = scroller.get_untracked() {
+                            drag.set_value(Some((ev.client_x(), ev.client_y(), el.scroll_left(), el.scroll_top())));
+                        }
+                    }
+                    on:pointermove=move |ev| {
+                        if let (Some((x, y, left, top)), Some(el)) = (drag.get_value(), scroller.get_untracked())
+                            && ev.buttons() & 1 == 1
+                        {
+                            el.set_scroll_left(left - (ev.client_x() - x));
+                            el.set_scroll_top(top - (ev.client_y() - y));
+                        }
+                    }
+                    on:pointerup=move |_| drag.set_value(None)
+                    on:pointerleave=move |_| drag.set_value(None)
+                    on:wheel=move |ev| {
+                        if ev.ctrl_key() {
+                            ev.prevent_default();
+                            let factor = (-ev.delta_y() * 0.002).exp();
+                            zoom.update(|z| *z = (*z * factor).clamp(ZOOM_MIN, ZOOM_MAX));
+                        }
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "f" || ev.key() == "F" {
+                            if let (Some(el), Some(g)) = (scroller.get_untracked(), current.get_untracked()) {
+                                fit(&el, &g.graph, zoom);
+                            }
+                        } else if ev.key() == "Escape" {
+                            selected.set(None);
+                        }
+                    }
+                >
+                    {move || match current.get() {
+                        Some(graph) => view! { <GraphSvg graph zoom selected/> }.into_any(),
+                        None => view! { <p class="empty">"No chains to draw yet."</p> }.into_any(),
+                    }}
+                </div>
+                {move || {
+                    let chain = selected.get()?;
+                    let table = current.with(|g| g.as_ref().map(|g| g.graph.table.clone()))?;
+                    Some(view! { <ChainPanel table chain selected/> })
                 }}
             </div>
         </div>
     }
 }
 
+const ZOOM_MIN: f64 = 0.25;
+const ZOOM_MAX: f64 = 2.0;
+
+/// Zooms so the whole graph fits the panel, never above 1:1 nor below the slider's minimum.
+fn fit(
+    el: &web_sys::HtmlDivElement,
+    graph: &chainlens_core::render::graph::ChainGraph,
+    zoom: RwSignal<f64>,
+) {
+    let (w, h) = (f64::from(el.client_width()), f64::from(el.client_height()));
+    if w <= 0.0 || graph.width <= 0.0 {
+        return;
+    }
+    let by_height = if h > 0.0 { h / graph.height } else { f64::MAX };
+    zoom.set((w / graph.width).min(by_height).clamp(ZOOM_MIN, 1.0));
+}
+
+/// Scrolls so the traced path's nodes are in view (their bounding box centred).
+fn show_path(
+    el: &web_sys::HtmlDivElement,
+    graph: &chainlens_core::render::graph::ChainGraph,
+    path: &[(String, String)],
+    zoom: f64,
+) {
+    let on: Vec<_> = graph
+        .nodes
+        .iter()
+        .filter(|n| path.iter().any(|(t, c)| *t == graph.table && *c == n.chain))
+        .collect();
+    if on.is_empty() {
+        return;
+    }
+    let x0 = on.iter().map(|n| n.x).fold(f64::MAX, f64::min);
+    let x1 = on.iter().map(|n| n.x + n.width).fold(0.0, f64::max);
+    let y0 = on.iter().map(|n| n.y).fold(f64::MAX, f64::min);
+    let y1 = on.iter().map(|n| n.y + n.height).fold(0.0, f64::max);
+    let (w, h) = (f64::from(el.client_width()), f64::from(el.client_height()));
+    el.set_scroll_left((((x0 + x1) / 2.0) * zoom - w / 2.0).max(0.0) as i32);
+    el.set_scroll_top((((y0 + y1) / 2.0) * zoom - h / 2.0).max(0.0) as i32);
+}
+
+/// The node to move to from `from` with an arrow key: the nearest one whose centre lies in
+/// that direction (more weight across than along it).
+fn neighbour(
+    graph: &chainlens_core::render::graph::ChainGraph,
+    from: usize,
+    key: &str,
+) -> Option<usize> {
+    let centre = |i: usize| {
+        let n = &graph.nodes[i];
+        (n.x + n.width / 2.0, n.y + n.height / 2.0)
+    };
+    let (fx, fy) = centre(from);
+    (0..graph.nodes.len())
+        .filter(|&i| i != from)
+        .filter_map(|i| {
+            let (x, y) = centre(i);
+            let (dx, dy) = (x - fx, y - fy);
+            let (along, across) = match key {
+                "ArrowRight" => (dx, dy),
+                "ArrowLeft" => (-dx, dy),
+                "ArrowDown" => (dy, dx),
+                "ArrowUp" => (-dy, dx),
+                _ => return None,
+            };
+            (along > 1.0).then_some((i, along + 3.0 * across.abs()))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// The chain chosen in the graph: what it is for, and its rules as written and in words, each
+/// selecting its line in the paste.
 #[component]
-fn GraphSvg(graph: views::Graph, zoom: RwSignal<f64>) -> impl IntoView {
+fn ChainPanel(table: String, chain: String, selected: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let detail = asked(
+        move || {
+            state.generation.track();
+            Some((
+                Ask::Chain {
+                    table: table.clone(),
+                    chain: chain.clone(),
+                },
+                None,
+            ))
+        },
+        |a| match a {
+            Answer::Chain(c) => c,
+            _ => None,
+        },
+    );
+    let goto = move |line: usize| state.input.with_untracked(|t| select_line(t, line));
+    view! {
+        <aside class="chain-panel" data-testid="chain-panel" aria-label="chain">
+            {move || detail.get().map(|d| {
+                let more = d.rules_total.saturating_sub(d.rules.len());
+                let declared = d.line;
+                view! {
+                    <header>
+                        <h3 data-testid="chain-panel-name">{d.chain.clone()}</h3>
+                        <button class="close" title="close (Esc)" aria-label="close" on:click=move |_| selected.set(None)>"×"</button>
+                    </header>
+                    {d.words.clone().map(|w| view! { <p class="words">{w}</p> })}
+                    <p class="why">{d.explanation.clone()}</p>
+                    <p class="muted">
+                        {format!("{} table, {} rule{}", d.table, d.rules_total, if d.rules_total == 1 { "" } else { "s" })}
+                        {(declared > 0).then(|| view! {
+                            " · " <button class="link" on:click=move |_| goto(declared)>{format!("line {declared}")}</button>
+                        })}
+                    </p>
+                    <ol class="chain-rules">
+                        {d.rules.into_iter().map(|r| {
+                            let where_ = match r.line {
+                                Some(line) => view! {
+                                    <button class="link mono" title="select this rule in the paste" on:click=move |_| goto(line)>{format!("line {line}")}</button>
+                                }.into_any(),
+                                None => view! { <span class="muted">"assumed"</span> }.into_any(),
+                            };
+                            view! {
+                                <li data-testid="chain-panel-rule">
+                                    {where_}
+                                    <code>{r.text}</code>
+                                    <span class="why">{r.explanation}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                    {(more > 0).then(|| view! { <p class="more">{format!("… and {more} more rules")}</p> })}
+                }
+            })}
+        </aside>
+    }
+}
+
+#[component]
+fn GraphSvg(
+    graph: views::Graph,
+    zoom: RwSignal<f64>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let views::Graph {
         graph,
@@ -162,12 +369,25 @@ fn GraphSvg(graph: views::Graph, zoom: RwSignal<f64>) -> impl IntoView {
             }
         })
         .collect_view();
+    // Arrow keys move between nodes by where they are drawn.
+    let shape = StoredValue::new(graph.clone());
+    let focus = move |i: usize| {
+        let node = document()
+            .query_selector(&format!("[data-testid=\"chain-node\"][data-index=\"{i}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::SvgElement>(e).ok());
+        if let Some(node) = node {
+            let _ = node.focus();
+        }
+    };
     let nodes = graph
         .nodes
         .iter()
+        .enumerate()
         .zip(&path_nodes)
         .zip(node_titles)
-        .map(|((n, lit), title)| {
+        .map(|(((index, n), lit), title)| {
             let group = n.kind == NodeKind::Group;
             let name = n.chain.clone();
             let class = format!(
@@ -181,22 +401,50 @@ fn GraphSvg(graph: views::Graph, zoom: RwSignal<f64>) -> impl IntoView {
                     class=class
                     data-testid="chain-node"
                     data-chain=n.chain.clone()
-                    tabindex=if group { "0" } else { "-1" }
+                    data-words=n.label.clone().unwrap_or_default()
+                    data-index=index
+                    tabindex="0"
+                    role="button"
+                    aria-label=format!("chain {}", n.chain)
                     on:click=move |_| {
-                        if group && !name.ends_with("(search to show)") {
-                            state.expanded.update(|e| e.push(name.clone()));
+                        if group {
+                            if !name.ends_with("(search to show)") {
+                                state.expanded.update(|e| e.push(name.clone()));
+                            }
+                        } else {
+                            selected.set(Some(name.clone()));
                         }
                     }
                     on:keydown=move |ev| {
-                        let open = matches!(ev.key().as_str(), "Enter" | " ");
-                        if open && group && !key_name.ends_with("(search to show)") {
-                            state.expanded.update(|e| e.push(key_name.clone()));
+                        let key = ev.key();
+                        if matches!(key.as_str(), "Enter" | " ") {
+                            ev.prevent_default();
+                            if group {
+                                if !key_name.ends_with("(search to show)") {
+                                    state.expanded.update(|e| e.push(key_name.clone()));
+                                }
+                            } else {
+                                selected.set(Some(key_name.clone()));
+                            }
+                        } else if key.starts_with("Arrow") {
+                            ev.prevent_default();
+                            if let Some(next) = shape.with_value(|g| neighbour(g, index, &key)) {
+                                focus(next);
+                            }
                         }
                     }
                 >
                     <title>{title}</title>
                     <rect x=n.x y=n.y width=n.width height=n.height rx="4"></rect>
-                    <text x=n.x + 12.0 y=n.y + n.height / 2.0 + 4.0>{n.chain.clone()}</text>
+                    {match n.label.clone() {
+                        Some(words) => view! {
+                            <text x=n.x + 12.0 y=n.y + 17.0>{n.chain.clone()}</text>
+                            <text class="words" x=n.x + 12.0 y=n.y + 33.0>{words}</text>
+                        }.into_any(),
+                        None => view! {
+                            <text x=n.x + 12.0 y=n.y + n.height / 2.0 + 4.0>{n.chain.clone()}</text>
+                        }.into_any(),
+                    }}
                 </g>
             }
         })

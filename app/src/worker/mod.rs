@@ -18,6 +18,8 @@ pub const DIAGNOSTICS_SHOWN: usize = 200;
 /// How many other places of a repeated diagnostic are listed (the rest are counted).
 pub const DIAGNOSTIC_PLACES_SHOWN: usize = 50;
 pub const FINDINGS_SHOWN: usize = 200;
+/// How many rules of one chain the graph's side panel lists.
+pub const CHAIN_RULES_SHOWN: usize = 500;
 
 /// A question to the worker. `Read` carries the text beside the JSON (see [`client`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +50,11 @@ pub enum Ask {
     },
     Cascade {
         service: String,
+    },
+    /// One chain of a table: its rules as written and in words, for the graph's side panel.
+    Chain {
+        table: String,
+        chain: String,
     },
     Trace {
         query: TraceQuery,
@@ -110,6 +117,7 @@ pub enum Answer {
     Service(Option<views::ServiceDetail>),
     Graph(Option<views::Graph>),
     Cascade(Vec<views::Cascade>),
+    Chain(Option<views::ChainDetail>),
     Trace(Result<views::Trace, String>),
     Plan(Result<views::Plan, String>),
     Compare(Option<views::Compare>),

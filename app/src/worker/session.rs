@@ -16,8 +16,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{
-    Answer, Ask, DIAGNOSTIC_PLACES_SHOWN, DIAGNOSTICS_SHOWN, Envelope, ExportKind, FINDINGS_SHOWN,
-    Message,
+    Answer, Ask, CHAIN_RULES_SHOWN, DIAGNOSTIC_PLACES_SHOWN, DIAGNOSTICS_SHOWN, Envelope,
+    ExportKind, FINDINGS_SHOWN, Message,
 };
 use crate::analysis::Analysis;
 use crate::views;
@@ -107,6 +107,7 @@ impl Session {
                 search,
             } => Answer::Graph(self.graph(table, fold, &expanded, &search)),
             Ask::Cascade { service } => Answer::Cascade(self.cascade(&service)),
+            Ask::Chain { table, chain } => Answer::Chain(self.chain(&table, &chain)),
             Ask::Trace { query } => Answer::Trace(self.trace(&query)),
             Ask::Plan { plan } => Answer::Plan(self.plan(&plan)),
             Ask::Compare {
@@ -325,6 +326,38 @@ impl Session {
             name: s.name.clone(),
             presets: kube::presets(s, &a.facts),
             targets: kube::targets(s),
+        })
+    }
+
+    /// A chain as the graph's side panel shows it: what it is for, then each rule as written,
+    /// in words, with its line.
+    fn chain(&mut self, table: &str, name: &str) -> Option<views::ChainDetail> {
+        self.understand_once();
+        let a = self.analysis.as_ref()?;
+        let t = a.parsed.ruleset.table(table)?;
+        let chain = t.chains.get(t.index().get(name)?)?;
+        let services = &a.kube.services;
+        Some(views::ChainDetail {
+            table: table.to_string(),
+            chain: name.to_string(),
+            words: kube::owners::chain_words(&a.words, name),
+            explanation: kube::explain_chain(t, chain, services),
+            line: chain.declared.map_or(0, |s| self.line(s)),
+            rules: chain
+                .rules
+                .iter()
+                .enumerate()
+                .take(CHAIN_RULES_SHOWN)
+                .map(|(i, r)| views::ChainRule {
+                    line: (r.origin != Origin::Assumed).then(|| self.line(r.span)),
+                    text: format!(
+                        "-A {name} {}",
+                        chainlens_core::print::rule(r, a.parsed.ruleset.ipv6)
+                    ),
+                    explanation: kube::explain_rule(t, chain, i, services),
+                })
+                .collect(),
+            rules_total: chain.rules.len(),
         })
     }
 

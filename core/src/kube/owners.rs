@@ -200,6 +200,38 @@ pub fn describe(name: &str) -> Option<String> {
     Some(words.to_string())
 }
 
+/// What the chains of the Services stand for, in Kubernetes words, for the graph's second
+/// line: an endpoint chain (`KUBE-SEP-…`) its endpoint's address, every other chain of a
+/// Service port the Service's name (`default/web:http`).
+pub fn service_words(services: &[super::ServicePort]) -> std::collections::HashMap<String, String> {
+    let mut words = std::collections::HashMap::new();
+    for s in services {
+        for c in &s.chains {
+            words.entry(c.clone()).or_insert_with(|| s.name.clone());
+        }
+        for e in &s.endpoints {
+            if let Some(address) = &e.address {
+                words.insert(e.chain.clone(), format!("→ {address}"));
+            }
+        }
+    }
+    words
+}
+
+/// The graph's second line for `chain`: its Service words, else the component beside
+/// kube-proxy that writes it (`Calico`); kube-proxy's fixed chains and the built-ins keep
+/// their names alone.
+pub fn chain_words(
+    service_words: &std::collections::HashMap<String, String>,
+    chain: &str,
+) -> Option<String> {
+    service_words.get(chain).cloned().or_else(|| {
+        owner(chain)
+            .filter(|o| !matches!(o, Owner::Netfilter | Owner::KubeProxy))
+            .map(|o| o.to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,10 @@ use crate::model::{BUILTIN_CHAINS, Table, TargetKind};
 
 /// Node height and the gaps between nodes and columns, in SVG user units.
 const NODE_HEIGHT: f64 = 28.0;
+/// The height of a node with a second line (its Kubernetes words), and that line's character
+/// width at 11px.
+const LABELLED_HEIGHT: f64 = 42.0;
+const SMALL_CHAR_WIDTH: f64 = 6.7;
 const ROW_GAP: f64 = 12.0;
 const COLUMN_GAP: f64 = 72.0;
 const MARGIN: f64 = 16.0;
@@ -51,6 +55,9 @@ impl NodeKind {
 pub struct Node {
     /// The chain's name, or the group's label.
     pub chain: String,
+    /// What it stands for in Kubernetes words (a Service, an endpoint, a component), shown
+    /// under the name.
+    pub label: Option<String>,
     pub kind: NodeKind,
     pub rules: usize,
     /// How many chains the node stands for (1 unless it is a group).
@@ -159,6 +166,31 @@ impl ChainGraph {
         graph
     }
 
+    /// Gives each node the words `words(chain)` says it stands for, under its name, and lays
+    /// the graph out again for the taller nodes.
+    pub fn with_words(mut self, words: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut any = false;
+        for n in &mut self.nodes {
+            if n.kind == NodeKind::Group {
+                continue;
+            }
+            n.label = words(&n.chain);
+            if let Some(l) = &n.label {
+                any = true;
+                n.width = n
+                    .width
+                    .max(l.chars().count() as f64 * SMALL_CHAR_WIDTH + NODE_PADDING);
+            }
+        }
+        if any {
+            for n in &mut self.nodes {
+                n.height = LABELLED_HEIGHT;
+            }
+            self.layout();
+        }
+        self
+    }
+
     /// What an edge stands for, as its tooltip says it: `A → B (rule 1, 2)`.
     pub fn edge_title(&self, edge: &Edge) -> String {
         let rules: Vec<String> = edge.rules.iter().map(usize::to_string).collect();
@@ -263,6 +295,11 @@ impl ChainGraph {
                 row[v] = r as f64;
             }
         }
+        let pitch = self
+            .nodes
+            .iter()
+            .map(|n| n.height)
+            .fold(NODE_HEIGHT, f64::max);
         let mut x = MARGIN;
         let mut height: f64 = 0.0;
         for column in &columns {
@@ -273,8 +310,8 @@ impl ChainGraph {
             for (r, &v) in column.iter().enumerate() {
                 let node = &mut self.nodes[v];
                 node.x = x;
-                node.y = MARGIN + r as f64 * (NODE_HEIGHT + ROW_GAP);
-                height = height.max(node.y + NODE_HEIGHT);
+                node.y = MARGIN + r as f64 * (pitch + ROW_GAP);
+                height = height.max(node.y + pitch);
             }
             x += width + COLUMN_GAP;
         }
@@ -290,6 +327,7 @@ fn label_width(label: &str) -> f64 {
 fn node(chain: &str, kind: NodeKind, rules: usize) -> Node {
     Node {
         chain: chain.to_string(),
+        label: None,
         kind,
         rules,
         members: usize::from(kind != NodeKind::Group),

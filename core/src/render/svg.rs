@@ -9,7 +9,7 @@ use super::graph::ChainGraph;
 const STYLE: &str = "text{font:12px ui-monospace,monospace;fill:#1b1f24}\
 rect.builtin{fill:#dbeafe;stroke:#1d4ed8}rect.user{fill:#f6f8fa;stroke:#57606a}\
 rect.missing{fill:#fff;stroke:#9a6700;stroke-dasharray:4 3}\
-path{fill:none;stroke:#8c959f;stroke-width:1.2}path.goto{stroke-dasharray:5 3}";
+path{fill:none;stroke:#8c959f;stroke-width:1.2}path.goto{stroke-dasharray:5 3}text.words{font:11px system-ui,sans-serif;fill:#57606a}";
 
 /// Writes the graph as an SVG document. All user text is escaped.
 pub fn chain_graph(graph: &ChainGraph) -> String {
@@ -32,9 +32,21 @@ pub fn chain_graph(graph: &ChainGraph) -> String {
         );
     }
     for node in &graph.nodes {
+        let (name_y, words) = match &node.label {
+            Some(words) => (
+                node.y + 17.0,
+                format!(
+                    r#"<text class="words" x="{:.1}" y="{:.1}">{}</text>"#,
+                    node.x + 12.0,
+                    node.y + 33.0,
+                    escape(words)
+                ),
+            ),
+            None => (node.y + node.height / 2.0 + 4.0, String::new()),
+        };
         let _ = write!(
             out,
-            r#"<g><title>{name} ({rules} rules)</title><rect class="{kind}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="4"/><text x="{tx:.1}" y="{ty:.1}">{name}</text></g>"#,
+            r#"<g><title>{name} ({rules} rules)</title><rect class="{kind}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="4"/><text x="{tx:.1}" y="{name_y:.1}">{name}</text>{words}</g>"#,
             name = escape(&node.chain),
             rules = node.rules,
             kind = node.kind.as_str(),
@@ -43,7 +55,6 @@ pub fn chain_graph(graph: &ChainGraph) -> String {
             w = node.width,
             h = node.height,
             tx = node.x + 12.0,
-            ty = node.y + node.height / 2.0 + 4.0,
         );
     }
     out.push_str("</svg>\n");
