@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chainlens_core::kube::{Analysis, Cascade};
-use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
+use chainlens_core::render::chart::{cascade_svg, conntrack_svg, pool_lines};
 use chainlens_core::render::graph::ChainGraph;
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{Display, LONG_LINK, ShareState, fragment};
@@ -174,17 +174,13 @@ fn conntrack(
         chainlens_core::sim::Entry::Outside,
         chainlens_core::sim::Limits::default(),
     );
-    let ceiling = routing
-        .pools
-        .iter()
-        .map(|p| f64::from(p.ceiling))
-        .reduce(f64::max);
+    let pools = pool_lines(&routing);
     let traffic = Traffic::new(routing, protocol, Profile::Constant(args.rate));
     let series = analytic(&traffic);
     Ok(conntrack_svg(
         &format!("{} new flows/s to {target}/{protocol}", args.rate),
         &[&series],
-        ceiling,
+        &pools,
         None,
     ))
 }

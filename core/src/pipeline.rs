@@ -115,7 +115,15 @@ pub fn run_with(text: &str, limits: Limits) -> Run {
                 let runs: Vec<_> = planned.runs.iter().collect();
                 out.exports.push((
                     "conntrack.svg".into(),
-                    conntrack_svg(&target, &runs, Some(64_512.0), None),
+                    conntrack_svg(
+                        &target,
+                        &runs,
+                        &[crate::render::chart::PoolLine {
+                            label: "node → endpoint".into(),
+                            ceiling: 64_512.0,
+                        }],
+                        None,
+                    ),
                 ));
             }
             Err(e) => out.problems.push(format!("plan for {target}: {e}")),

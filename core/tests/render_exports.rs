@@ -6,7 +6,7 @@ mod common;
 use chainlens_core::conntrack::{Pool, Profile, Routing, Traffic, analytic};
 use chainlens_core::kube::{Analysis, Cascade};
 use chainlens_core::model::values::Protocol;
-use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
+use chainlens_core::render::chart::{cascade_svg, conntrack_svg, pool_lines};
 use chainlens_core::render::graph::ChainGraph;
 use chainlens_core::render::{svg, text};
 use chainlens_core::sim::NodeFacts;
@@ -48,12 +48,27 @@ fn every_svg_export_is_well_formed_xml() {
     let mut t = Traffic::new(routing, Protocol::UDP, Profile::Constant(2500.0));
     t.duration = 60;
     let series = analytic(&t);
-    valid_svg(&conntrack_svg(
+    let chart = conntrack_svg(
         "a <label> & more",
         &[&series],
-        Some(64_512.0),
+        &pool_lines(&t.routing),
         None,
-    ));
+    );
+    valid_svg(&chart);
+    // Drawn by plotters, with axis titles and units and a legend naming each series: the
+    // pool's own curve against its own ceiling, the total as the total.
+    for words in [
+        "time (s)",
+        "conntrack entries",
+        "refused new flows/s",
+        "pool 192.0.2.1 → 203.0.113.3:53 (ceiling 64512)",
+        "all entries (analytic model)",
+        "nf_conntrack_count",
+        "first refusal",
+    ] {
+        assert!(chart.contains(words), "{words} missing from the chart");
+    }
+    assert!(chart.contains("a &lt;label&gt; &amp; more"));
 }
 
 #[test]

@@ -35,6 +35,16 @@ test('the founding story from the first finding: plan, trace, compare with the f
   await expect(page.getByTestId('conntrack-target')).toHaveValue('10.5.6.29:53/udp');
   await expect(page.getByTestId('conntrack-summary')).toHaveAttribute('data-saturated', 'true');
   await expect(page.getByTestId('conntrack-summary')).not.toContainText('10.24.0.1');
+  // The chart is plotters' (drawn in the worker, which has no DOM to measure text with): axis
+  // titles with units, a legend naming the pool against its own ceiling.
+  const chart = page.getByTestId('conntrack-chart');
+  for (const words of ['time (s)', 'conntrack entries', 'refused new flows/s', 'pool node → 10.100.13.3:53 (ceiling 64512)', 'first refusal']) {
+    await expect(chart).toContainText(words);
+  }
+  const box = await chart.locator('svg').boundingBox();
+  const panel = await page.locator('.result-pane').boundingBox();
+  // It fills its panel rather than sitting at a fixed 720 px.
+  expect(box.width).toBeGreaterThan(Math.min(panel.width - 80, 1000));
 
   // Trace: already traced; the result says first what happened.
   await app.show('overview');

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use chainlens_core::conntrack::Request;
 use chainlens_core::kube::{self, Cascade, CascadeForm, Policy, ServicePort};
 use chainlens_core::model::Origin;
-use chainlens_core::render::chart::{cascade_svg, conntrack_svg};
+use chainlens_core::render::chart::{cascade_svg, conntrack_svg, pool_lines};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
 use chainlens_core::sim::{Assumption, Limits, Query, Verdict};
@@ -566,19 +566,14 @@ impl Session {
             request.to,
             request.protocol
         );
-        let ceiling = traffic
-            .routing
-            .pools
-            .iter()
-            .map(|p| f64::from(p.ceiling))
-            .reduce(f64::max);
+        let pools = pool_lines(&traffic.routing);
         let offset = planned.fit.map_or(0.0, |f| f.start);
         let runs: Vec<&chainlens_core::conntrack::Series> = planned.runs.iter().collect();
         let measured = planned
             .samples
             .as_ref()
             .map(|s| (s.samples.as_slice(), offset));
-        let svg = conntrack_svg(&label, &runs, ceiling, measured);
+        let svg = conntrack_svg(&label, &runs, &pools, measured);
         let first = planned.runs.first();
         let saturation = traffic.saturation_rate();
         let summary = match (first.and_then(|s| s.first_drop), saturation, first) {

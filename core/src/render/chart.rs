@@ -1,72 +1,214 @@
-//! Charts as standalone SVG text, shared by the app (shown as is), the CLI and exports: the
-//! probability cascade of a Service and the conntrack growth curve. Every piece of user text
-//! is escaped. Written by hand rather than with plotters: its text layout needs a font engine
-//! natively (font-kit or ab_glyph with an embedded font) and the canvas in the browser, while
-//! these two charts only need axes, bars, lines and labels.
+//! Charts as standalone SVG text, drawn with plotters and shared by the app (shown as is), the
+//! CLI and exports: the probability cascade of a Service and the conntrack growth curve, with
+//! axis titles and units, and legends with swatches. plotters measures text with a font
+//! engine natively and with the page's DOM on wasm32, which a worker has not: [`Measured`]
+//! gives it an estimate instead, so the app's worker and the CLI draw the same chart.
 
-use std::fmt::Write as _;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend as pb;
+use plotters_backend::{BackendColor, BackendCoord, DrawingErrorKind};
 
-use super::svg::escape;
-use crate::conntrack::{Sample, Series};
+use crate::conntrack::{Routing, Sample, Series};
 use crate::kube::Cascade;
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 320.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 24.0;
-const TOP: f64 = 28.0;
-const BOTTOM: f64 = 64.0;
+const WIDTH: u32 = 760;
+const HEIGHT: u32 = 360;
+const FONT: &str = "sans-serif";
 
-fn open(out: &mut String, label: &str) {
-    let _ = write!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{}" font-family="ui-monospace, monospace" font-size="11">"#,
-        escape(label)
-    );
-    out.push_str(
-        "<style>.axis{stroke:#8c959f;stroke-width:1}.grid{stroke:#8c959f;stroke-opacity:.25}.t{fill:#57606a}\
-         .bar{fill:#1d4ed8;fill-opacity:.75}.ideal{stroke:#cf222e;stroke-dasharray:5 4;stroke-width:1.5}\
-         .live{fill:none;stroke:#1d4ed8;stroke-width:2}.count{fill:none;stroke:#9a6700;stroke-width:1.5;stroke-dasharray:4 3}\
-         .flows{fill:none;stroke:#8250df;stroke-width:1.5}.ceiling{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:6 4}\
-         .drop{fill:#cf222e;fill-opacity:.18}.measured{fill:#1a7f37}\
-         @media (prefers-color-scheme: dark){.t{fill:#9198a1}.bar{fill:#4493f8}}</style>",
-    );
-}
+const BLUE: RGBColor = RGBColor(0x1d, 0x4e, 0xd8);
+const AMBER: RGBColor = RGBColor(0x9a, 0x67, 0x00);
+const PURPLE: RGBColor = RGBColor(0x82, 0x50, 0xdf);
+const RED: RGBColor = RGBColor(0xcf, 0x22, 0x2e);
+const GREEN: RGBColor = RGBColor(0x1a, 0x7f, 0x37);
+const GREY: RGBColor = RGBColor(0x8c, 0x95, 0x9f);
+/// One colour per pool drawn, after the total's blue.
+const POOL_COLOURS: [RGBColor; 4] = [
+    RGBColor(0x0a, 0x85, 0x9e),
+    RGBColor(0xbf, 0x39, 0x89),
+    RGBColor(0x6e, 0x77, 0x81),
+    RGBColor(0xbc, 0x4c, 0x00),
+];
+/// How many pools get a curve and a ceiling of their own (the rest are in the total).
+const POOLS_DRAWN: usize = 4;
 
-/// A y axis from 0 to `max` with 5 grid lines, labelled by `label(value)`.
-fn y_axis(out: &mut String, max: f64, label: &dyn Fn(f64) -> String) {
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    for k in 0..=5 {
-        let v = max * f64::from(k) / 5.0;
-        let y = HEIGHT - BOTTOM - plot_h * f64::from(k) / 5.0;
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/><text class="t" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            y + 4.0,
-            escape(&label(v))
-        );
+/// A drawing backend that draws with `B` and estimates text sizes itself (0.55 em per
+/// character, 1.2 em per line), so no font engine and no DOM is asked.
+struct Measured<B>(B);
+
+impl<B: DrawingBackend> DrawingBackend for Measured<B> {
+    type ErrorType = B::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
     }
-    let _ = write!(
-        out,
-        r#"<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{:.1}"/><line class="axis" x1="{LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
-        HEIGHT - BOTTOM,
-        HEIGHT - BOTTOM,
-        WIDTH - RIGHT,
-        HEIGHT - BOTTOM
-    );
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: pb::BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: pb::BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: pb::BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_path(path, style)
+    }
+
+    fn draw_circle<S: pb::BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_circle(center, radius, style, fill)
+    }
+
+    fn fill_polygon<S: pb::BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.fill_polygon(vert, style)
+    }
+
+    fn draw_text<S: pb::BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_text(text, style, pos)
+    }
+
+    fn estimate_text_size<S: pb::BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        Ok(text_size(text, style.size()))
+    }
 }
 
-fn title(out: &mut String, text: &str) {
-    let _ = write!(
-        out,
-        r#"<text x="{LEFT}" y="16" font-size="12" font-weight="600">{}</text>"#,
-        escape(text)
-    );
+/// The estimated (width, height) of `text` at `size` px.
+fn text_size(text: &str, size: f64) -> (u32, u32) {
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let lines = text.lines().count().max(1);
+    (
+        (widest as f64 * size * 0.55).ceil() as u32,
+        (lines as f64 * size * 1.2).ceil() as u32,
+    )
 }
 
-/// A nice upper bound for an axis: 1, 2 or 5 times a power of ten at or above `v`.
+/// Draws into an SVG document of the charts' size, labelled `label` for screen readers; a
+/// drawing error (none is expected: the backend writes to a string) leaves what was drawn.
+fn svg(
+    label: &str,
+    draw: impl FnOnce(&DrawingArea<Measured<SVGBackend>, Shift>) -> Result<(), String>,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = Measured(SVGBackend::with_string(&mut out, (WIDTH, HEIGHT))).into_drawing_area();
+        let _ = draw(&root);
+        let _ = root.present();
+    }
+    out.replacen(
+        "<svg ",
+        &format!(
+            r#"<svg role="img" aria-label="{}" "#,
+            super::svg::escape(label)
+        ),
+        1,
+    )
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+/// A legend of `entries` (label, colour, dashed) with swatches, in one row from `(x, y)`.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    entries: &[(String, RGBColor, bool)],
+) -> Result<(), String> {
+    let (mut at, mut y) = (x, y);
+    for (label, colour, dashed) in entries {
+        let width = 24 + text_size(label, 14.0 * 0.8).0 as i32 + 18;
+        // Wrap to a second row rather than run off the chart.
+        if at > x && at + width > WIDTH as i32 - 8 {
+            (at, y) = (x, y + 18);
+        }
+        if *dashed {
+            for k in 0..3 {
+                area.draw(&PathElement::new(
+                    vec![(at + k * 7, y), (at + k * 7 + 4, y)],
+                    colour.stroke_width(2),
+                ))
+                .map_err(err)?;
+            }
+        } else {
+            area.draw(&Rectangle::new(
+                [(at, y - 5), (at + 18, y + 5)],
+                colour.mix(0.8).filled(),
+            ))
+            .map_err(err)?;
+        }
+        area.draw(&Text::new(
+            label.clone(),
+            (at + 24, y - 6),
+            (FONT, 14).into_font().color(&BLACK),
+        ))
+        .map_err(err)?;
+        at += width;
+    }
+    Ok(())
+}
+
+/// A short form of `text`, at most `chars` characters (`…` marks the cut).
+fn truncate(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars.max(4) {
+        text.to_string()
+    } else {
+        let keep: String = text.chars().take(chars.max(4) - 1).collect();
+        format!("{keep}…")
+    }
+}
+
+/// A nice upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten at or above `v`.
 fn nice(v: f64) -> f64 {
     if v <= 0.0 || !v.is_finite() {
         return 1.0;
@@ -79,108 +221,172 @@ fn nice(v: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
-/// Effective probability per endpoint as bars, `1/n` as a dashed line, each bar labelled with
-/// its endpoint and its rule's own probability.
+/// Effective share of new connections per endpoint as bars, `1/n` as a dashed line; each bar
+/// named by its endpoint and its rule's own probability.
 pub fn cascade_svg(c: &Cascade) -> String {
-    let mut out = String::new();
-    open(&mut out, &format!("probability cascade of {}", c.service));
-    title(
-        &mut out,
-        &format!(
-            "{} — {} endpoint{}, effective share per endpoint (dashed: 1/n)",
-            c.service,
-            c.steps.len(),
-            if c.steps.len() == 1 { "" } else { "s" }
-        ),
-    );
+    let n = c.steps.len().max(1);
     let top = c
         .steps
         .iter()
         .map(|s| s.probability.max(s.ideal))
         .fold(0.0, f64::max);
-    let max = nice(top * 1.15);
-    y_axis(&mut out, max, &|v| format!("{:.0}%", v * 100.0));
-    let n = c.steps.len().max(1) as f64;
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let slot = plot_w / n;
-    let y = |v: f64| HEIGHT - BOTTOM - plot_h * v / max;
-    for (i, s) in c.steps.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + slot * 0.15;
-        let w = slot * 0.7;
-        let endpoint = s
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| "(not in paste)".into());
-        let _ = write!(
-            out,
-            r#"<rect class="bar" x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}"><title>{}: {:.6}% of connections (rule {}; 1/n = {:.6}%)</title></rect>"#,
-            y(s.probability),
-            (HEIGHT - BOTTOM - y(s.probability)).max(0.0),
-            escape(&endpoint),
-            s.probability * 100.0,
-            escape(s.shown.as_deref().unwrap_or("takes the rest")),
-            s.ideal * 100.0
-        );
-        let cx = x + w / 2.0;
-        let _ = write!(
-            out,
-            r#"<text class="t" x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text><text class="t" x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{cx:.1}" y="{:.1}" text-anchor="middle" font-size="10">{:.4}%</text>"#,
-            HEIGHT - BOTTOM + 16.0,
-            escape(&truncate(&endpoint, (slot / 6.6) as usize)),
-            HEIGHT - BOTTOM + 30.0,
-            escape(s.shown.as_deref().unwrap_or("rest")),
-            y(s.probability) - 4.0,
-            s.probability * 100.0
-        );
-    }
-    if let Some(ideal) = c.steps.first().map(|s| s.ideal) {
-        let _ = write!(
-            out,
-            r#"<line class="ideal" x1="{LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
-            y(ideal),
-            WIDTH - RIGHT,
-            y(ideal)
-        );
-    }
-    let _ = write!(
-        out,
-        r#"<text class="t" x="{LEFT}" y="{:.1}">spread {:.2e}; sum {:.12}; per-rule probability under each endpoint</text></svg>"#,
-        HEIGHT - 8.0,
-        c.spread,
-        c.sum
+    // Shares are at most 100 %: no axis past it.
+    let max = nice(top * 1.15).min(1.0).max(top);
+    let title = format!(
+        "{} — {n} endpoint{}",
+        truncate(&c.service, 60),
+        if n == 1 { "" } else { "s" }
     );
-    out
+    let labels: Vec<String> = c
+        .steps
+        .iter()
+        .map(|s| {
+            truncate(
+                s.endpoint.as_deref().unwrap_or("(not in the paste)"),
+                (640 / n / 7).max(6),
+            )
+        })
+        .collect();
+    // One segment per endpoint; a lone endpoint gets two (plotters cannot map a range of
+    // one) and its bar spans both, named in the axis title.
+    let (span, k) = if n == 1 { (2, 2) } else { (n, 1) };
+    let x_desc = match (n, labels.first()) {
+        (1, Some(only)) => format!("endpoint {only}"),
+        _ => "endpoint".to_string(),
+    };
+    svg(&format!("probability cascade of {}", c.service), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 18))
+            .margin(12)
+            .margin_top(8)
+            .margin_bottom(30)
+            .x_label_area_size(46)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..span - 1).into_segmented(), 0f64..max)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("share of new connections")
+            .x_desc(&x_desc)
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) if k == 1 => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_labels(span)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .y_labels(6)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GREY.mix(0.3))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i * k), 0.0),
+                        (SegmentValue::Exact((i + 1) * k), s.probability),
+                    ],
+                    BLUE.mix(0.75).filled(),
+                );
+                bar.set_margin(0, 0, 8, 8);
+                bar
+            }))
+            .map_err(err)?;
+        if let Some(ideal) = c.steps.first().map(|s| s.ideal) {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [
+                        (SegmentValue::Exact(0), ideal),
+                        (SegmentValue::Exact(n * k), ideal),
+                    ],
+                    6,
+                    4,
+                    RED.stroke_width(2),
+                ))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
+                Text::new(
+                    format!("{:.4}%", s.probability * 100.0),
+                    (
+                        if k == 1 {
+                            SegmentValue::CenterOf(i)
+                        } else {
+                            SegmentValue::Exact(1)
+                        },
+                        s.probability,
+                    ),
+                    (FONT, 13)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )
+            }))
+            .map_err(err)?;
+        legend(
+            root,
+            (90, HEIGHT as i32 - 18),
+            &[
+                ("effective share".into(), BLUE, false),
+                (format!("1/n = {:.4}%", 100.0 / n as f64), RED, true),
+            ],
+        )?;
+        root.draw(&Text::new(
+            format!("sum {:.12}, spread {:.2e}", c.sum, c.spread),
+            (WIDTH as i32 - 250, HEIGHT as i32 - 24),
+            (FONT, 13).into_font().color(&GREY),
+        ))
+        .map_err(err)
+    })
 }
 
-fn truncate(text: &str, chars: usize) -> String {
-    if text.chars().count() <= chars.max(4) {
-        text.to_string()
-    } else {
-        let keep: String = text.chars().take(chars.max(4) - 1).collect();
-        format!("{keep}…")
-    }
+/// One SNAT port pool as the conntrack chart draws it: its label (`node → endpoint`) and its
+/// ceiling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolLine {
+    pub label: String,
+    pub ceiling: f64,
 }
 
-/// Live entries (and the count with unreaped entries) over time, the pools' ceiling, refused
-/// flows as shaded bars, and measured samples as dots (shifted by `offset` seconds).
+/// The pools of a routing as the chart labels them.
+pub fn pool_lines(routing: &Routing) -> Vec<PoolLine> {
+    routing
+        .pools
+        .iter()
+        .map(|p| PoolLine {
+            label: format!(
+                "{} → {}",
+                p.snat.map_or("node".to_string(), |a| a.to_string()),
+                p.endpoint
+            ),
+            ceiling: f64::from(p.ceiling),
+        })
+        .collect()
+}
+
+/// Conntrack entries over time: the total (and `nf_conntrack_count`, with timed-out entries not
+/// yet reaped), each SNAT pool's entries against its own ceiling, refused new flows per second
+/// on a second axis, when refusals start, and measured samples as dots (shifted by `offset`
+/// seconds).
 pub fn conntrack_svg(
     label: &str,
     runs: &[&Series],
-    ceiling: Option<f64>,
+    pools: &[PoolLine],
     measured: Option<(&[Sample], f64)>,
 ) -> String {
-    let mut out = String::new();
-    open(&mut out, &format!("conntrack entries over time: {label}"));
-    title(&mut out, label);
     let duration = runs
         .iter()
         .filter_map(|s| s.points.last().map(|p| p.t))
         .fold(1.0, f64::max);
+    let drawn = &pools[..pools.len().min(POOLS_DRAWN)];
     let top = runs
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.count.max(p.entries)))
-        .chain(ceiling)
+        .chain(drawn.iter().map(|p| p.ceiling))
         .chain(
             measured
                 .into_iter()
@@ -188,119 +394,161 @@ pub fn conntrack_svg(
         )
         .fold(0.0, f64::max);
     let max = nice(top * 1.1);
-    y_axis(&mut out, max, &|v| {
-        if v >= 1000.0 {
+    let first = runs.first();
+    let refused_peak = first
+        .map(|r| r.points.iter().map(|p| p.dropped_per_s).fold(0.0, f64::max))
+        .unwrap_or(0.0);
+    let refused_max = nice(refused_peak * 1.1);
+    let title = truncate(label, 90);
+    let thousands = |v: &f64| {
+        if *v >= 1000.0 {
             format!("{:.0}k", v / 1000.0)
         } else {
             format!("{v:.0}")
         }
-    });
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let x = |t: f64| LEFT + plot_w * (t / duration).clamp(0.0, 1.0);
-    let y = |v: f64| HEIGHT - BOTTOM - plot_h * (v / max).clamp(0.0, 1.0);
-    for k in 0..=5 {
-        let t = duration * f64::from(k) / 5.0;
-        let _ = write!(
-            out,
-            r#"<text class="t" x="{:.1}" y="{:.1}" text-anchor="middle">{t:.0} s</text>"#,
-            x(t),
-            HEIGHT - BOTTOM + 16.0
-        );
-    }
-    if let Some(run) = runs.first() {
-        // Refused flows: a shaded bar per second, scaled to the plot's height by the rate.
-        let peak = run
-            .points
-            .iter()
-            .map(|p| p.accepted_per_s + p.dropped_per_s)
-            .fold(1.0, f64::max);
-        let w = plot_w / duration;
-        for p in run.points.iter().filter(|p| p.dropped_per_s > 0.0) {
-            let h = plot_h * p.dropped_per_s / peak;
-            let _ = write!(
-                out,
-                r#"<rect class="drop" x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{:.0} s: {:.0} new flows/s refused</title></rect>"#,
-                x(p.t - 1.0),
-                HEIGHT - BOTTOM - h,
-                w.max(1.0),
-                p.t,
-                p.dropped_per_s
-            );
+    };
+    svg(&format!("conntrack entries over time: {label}"), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 18))
+            .margin(12)
+            .margin_top(8)
+            .margin_bottom(44)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .right_y_label_area_size(if refused_peak > 0.0 { 64 } else { 0 })
+            .build_cartesian_2d(0f64..duration, 0f64..max)
+            .map_err(err)?
+            .set_secondary_coord(0f64..duration, 0f64..refused_max);
+        chart
+            .configure_mesh()
+            .x_desc("time (s)")
+            .y_desc("conntrack entries")
+            .y_label_formatter(&thousands)
+            .x_label_formatter(&|t| format!("{t:.0}"))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .x_labels(7)
+            .y_labels(6)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GREY.mix(0.3))
+            .draw()
+            .map_err(err)?;
+        let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
+        if let Some(run) = first.filter(|_| refused_peak > 0.0) {
+            chart
+                .configure_secondary_axes()
+                .y_desc("refused new flows/s")
+                .y_labels(6)
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 14))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_secondary_series(run.points.iter().filter(|p| p.dropped_per_s > 0.0).map(
+                    |p| {
+                        Rectangle::new(
+                            [(p.t - 1.0, 0.0), (p.t, p.dropped_per_s)],
+                            RED.mix(0.18).filled(),
+                        )
+                    },
+                ))
+                .map_err(err)?;
+            entries.push((
+                "refused/s (right axis)".into(),
+                RGBColor(0xf0, 0xb4, 0xb8),
+                false,
+            ));
         }
-    }
-    if let Some(c) = ceiling {
-        let _ = write!(
-            out,
-            r#"<line class="ceiling" x1="{LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}"><title>SNAT pool ceiling: {c:.0} ports</title></line><text class="t" x="{:.1}" y="{:.1}" text-anchor="end">pool ceiling {c:.0}</text>"#,
-            y(c),
-            WIDTH - RIGHT,
-            y(c),
-            WIDTH - RIGHT,
-            y(c) - 4.0
-        );
-    }
-    for (i, run) in runs.iter().enumerate() {
-        let path = |f: &dyn Fn(&crate::conntrack::Point) -> f64| {
-            let mut d = String::new();
-            for (k, p) in run.points.iter().enumerate() {
-                let _ = write!(
-                    d,
-                    "{}{:.1},{:.1}",
-                    if k == 0 { "M" } else { " L" },
-                    x(p.t),
-                    y(f(p))
-                );
+        for (k, pool) in drawn.iter().enumerate() {
+            let colour = POOL_COLOURS[k % POOL_COLOURS.len()];
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, pool.ceiling), (duration, pool.ceiling)],
+                    6,
+                    4,
+                    colour.stroke_width(1),
+                ))
+                .map_err(err)?;
+            if let Some(run) = first {
+                chart
+                    .draw_series(LineSeries::new(
+                        run.points
+                            .iter()
+                            .map(|p| (p.t, p.pools.get(k).copied().unwrap_or(0.0))),
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(err)?;
             }
-            d
-        };
-        let class = if i == 0 { "live" } else { "flows" };
-        let _ = write!(
-            out,
-            r#"<path class="{class}" d="{}"><title>live entries ({} mode)</title></path>"#,
-            path(&|p| p.entries),
-            run.mode
-        );
-        if i == 0 {
-            let _ = write!(
-                out,
-                r#"<path class="count" d="{}"><title>nf_conntrack_count (with timed-out entries not yet reaped)</title></path>"#,
-                path(&|p| p.count)
-            );
+            entries.push((
+                format!(
+                    "pool {} (ceiling {:.0})",
+                    truncate(&pool.label, 40),
+                    pool.ceiling
+                ),
+                colour,
+                false,
+            ));
         }
-        if let Some(t) = run.first_drop {
-            let _ = write!(
-                out,
-                r#"<line class="ceiling" x1="{:.1}" y1="{TOP}" x2="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10">first refusal {t:.0} s</text>"#,
-                x(t),
-                x(t),
-                HEIGHT - BOTTOM,
-                x(t) + 4.0,
-                TOP + 12.0
-            );
-        }
-    }
-    if let Some((samples, offset)) = measured {
-        for s in samples {
-            let t = s.t - offset;
-            if t < 0.0 || t > duration {
-                continue;
+        for (i, run) in runs.iter().enumerate() {
+            let colour = if i == 0 { BLUE } else { PURPLE };
+            chart
+                .draw_series(LineSeries::new(
+                    run.points.iter().map(|p| (p.t, p.entries)),
+                    colour.stroke_width(2),
+                ))
+                .map_err(err)?;
+            entries.push((format!("all entries ({} model)", run.mode), colour, false));
+            if i == 0 {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        run.points.iter().map(|p| (p.t, p.count)),
+                        4,
+                        3,
+                        AMBER.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                entries.push(("nf_conntrack_count".into(), AMBER, true));
             }
-            let _ = write!(
-                out,
-                r#"<circle class="measured" cx="{:.1}" cy="{:.1}" r="2.5"><title>measured {:.0} at {t:.0} s</title></circle>"#,
-                x(t),
-                y(s.count),
-                s.count
-            );
+            if let Some(t) = run.first_drop.filter(|_| i == 0) {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(t, 0.0), (t, max)],
+                        5,
+                        4,
+                        RED.stroke_width(1),
+                    ))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!(" first refusal {t:.0} s"),
+                        (t, max * 0.97),
+                        (FONT, 13).into_font().color(&RED),
+                    )))
+                    .map_err(err)?;
+            }
         }
-    }
-    let _ = write!(
-        out,
-        r#"<text class="t" x="{LEFT}" y="{:.1}">blue: live entries; dashed: nf_conntrack_count; red: pool ceiling; shaded: refused/s; dots: measured</text></svg>"#,
-        HEIGHT - 8.0
-    );
-    out
+        if let Some((samples, offset)) = measured {
+            chart
+                .draw_series(
+                    samples
+                        .iter()
+                        .map(|s| (s.t - offset, s.count))
+                        .filter(|(t, _)| (0.0..=duration).contains(t))
+                        .map(|p| Circle::new(p, 3, GREEN.filled())),
+                )
+                .map_err(err)?;
+            entries.push(("measured".into(), GREEN, false));
+        }
+        if pools.len() > drawn.len() {
+            entries.push((
+                format!("+{} more pools in the total", pools.len() - drawn.len()),
+                GREY,
+                false,
+            ));
+        }
+        legend(root, (80, HEIGHT as i32 - 36), &entries)
+    })
 }
 
 #[cfg(test)]
@@ -317,6 +565,11 @@ mod tests {
         let services = decode(&crate::parse(dump).ruleset);
         let svg = cascade_svg(&Cascade::of(&services[0]));
         assert!(!svg.contains("<img") && !svg.contains("<script"), "{svg}");
-        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 2);
+        // Two bars (the legend's swatch is drawn less transparent).
+        assert_eq!(
+            svg.matches(r##"opacity="0.75" fill="#1D4ED8""##).count(),
+            2,
+            "{svg}"
+        );
     }
 }
