@@ -315,7 +315,13 @@ fn render_writes_svg_mermaid_dot_and_markdown() {
         "kube-system/kube-dns:dns",
     ]);
     assert_eq!(code, 0);
-    assert_eq!(cascade.matches("class=\"bar\"").count(), 2);
+    // Two bars, drawn by plotters (the legend's swatch is less transparent), and its axis.
+    assert_eq!(
+        cascade.matches(r##"opacity="0.75" fill="#1D4ED8""##).count(),
+        2,
+        "{cascade}"
+    );
+    assert!(cascade.contains("share of new connections"));
     let (code, md) = chainlens(&["render", &kind, "--view", "analysis", "--format", "md"]);
     assert_eq!(code, 0);
     assert!(

@@ -29,7 +29,8 @@ test('a worker that dies is said, its results dropped, the text kept, and the ne
   await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
   await expect(page.getByTestId('finding').first()).toBeVisible();
   await app.show('trace');
-  await page.getByTestId('service-picker').selectOption('default/ares-k29-bindapp:dns-udp-53');
+  await page.getByTestId('service-picker').fill('dns-udp');
+  await page.getByTestId('service-picker-list').getByRole('button', { name: 'default/ares-k29-bindapp:dns-udp-53' }).click();
   await page.getByRole('button', { name: /external IP 10\.5\.6\.29:53/ }).click();
   await expect(page.getByTestId('trace-outcome')).toHaveCount(1);
   const text = await app.input.inputValue();

@@ -181,3 +181,32 @@ test('a link pasted into the address bar of an open app opens', async ({ app, pa
   await page.evaluate((hash) => { window.location.hash = hash; }, link.split('#')[1]);
   await expect.poll(() => app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });
 });
+
+for (const view of ['graph', 'cascade', 'conntrack', 'trace']) {
+  test(`a ${view} embed at 600×400 is its figure and caption, with no form`, async ({ app, page }) => {
+    await app.open();
+    await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+    // The packet and the plan of the first finding, so each figure has something to show.
+    await page.getByTestId('finding').first().getByTestId('finding-plan').click();
+    await app.show('overview');
+    await page.getByTestId('finding').first().getByTestId('finding-trace').click();
+    await expect(page.getByTestId('trace-outcome').first()).toBeVisible();
+    await page.getByTestId('share-open').click();
+    await page.getByTestId('embed-view').selectOption(view);
+    await expect(page.getByTestId('embed-snippet')).toHaveValue(new RegExp(`embed=${view}"`));
+    const snippet = await page.getByTestId('embed-snippet').inputValue();
+    await page.setContent(`<!doctype html><body style="margin:0">${snippet}</body>`);
+    const frame = page.frameLocator('iframe');
+    await expect(frame.getByTestId('embed-caption')).toContainText('chainlens ·');
+    const figure = {
+      graph: 'chain-graph',
+      cascade: 'cascade-chart',
+      conntrack: 'conntrack-chart',
+      trace: 'trace-outcome',
+    }[view];
+    await expect(frame.getByTestId(figure).first()).toBeVisible();
+    // Read-only: no input of any kind is visible.
+    const inputs = frame.locator('input:visible, select:visible, textarea:visible');
+    await expect(inputs).toHaveCount(0);
+  });
+}

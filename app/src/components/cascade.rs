@@ -17,16 +17,23 @@ pub fn chosen_service(state: &AppState) -> Option<String> {
     })
 }
 
+/// How many matches the Service picker lists at once (it searches all Services).
+const PICKER_SHOWN: usize = 50;
+
+/// The Service on show, and a search over every Service (10,000 are no more than 10): typing
+/// lists the first matches; a click or Enter picks one.
 #[component]
 pub fn ServicePicker() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let typed: RwSignal<Option<String>> = RwSignal::new(None);
     let names = asked(
         move || {
             state.generation.track();
+            let filter = typed.get()?;
             Some((
                 Ask::ServiceNames {
-                    filter: String::new(),
-                    limit: 2000,
+                    filter,
+                    limit: PICKER_SHOWN,
                 },
                 None,
             ))
@@ -36,28 +43,61 @@ pub fn ServicePicker() -> impl IntoView {
             _ => None,
         },
     );
+    let pick = move |name: String| {
+        state.service.set(Some(name));
+        typed.set(None);
+    };
     view! {
-        <label class="picker">
-            "Service "
-            <select
-                data-testid="service-picker"
-                on:change=move |ev| state.service.set(Some(event_target_value(&ev)))
-            >
-                {move || {
-                    let current = chosen_service(&state);
-                    names
-                        .get()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|n| {
-                            let selected = current.as_ref() == Some(&n);
-                            let value = n.clone();
-                            view! { <option value=value selected=selected>{n}</option> }
-                        })
-                        .collect_view()
-                }}
-            </select>
-        </label>
+        <div class="picker">
+            <label>
+                "Service "
+                <input
+                    type="search"
+                    data-testid="service-picker"
+                    placeholder="search Services"
+                    autocomplete="off"
+                    spellcheck="false"
+                    role="combobox"
+                    aria-expanded=move || typed.with(Option::is_some).to_string()
+                    prop:value=move || typed.get().unwrap_or_else(|| chosen_service(&state).unwrap_or_default())
+                    on:focus=move |_| if typed.with_untracked(Option::is_none) { typed.set(Some(String::new())) }
+                    on:input=move |ev| typed.set(Some(event_target_value(&ev)))
+                    on:blur=move |_| typed.set(None)
+                    on:keydown=move |ev| match ev.key().as_str() {
+                        "Enter" => {
+                            if let Some(first) = names.get_untracked().and_then(|n| n.into_iter().next()) {
+                                pick(first);
+                            }
+                        }
+                        "Escape" => typed.set(None),
+                        _ => {}
+                    }
+                />
+            </label>
+            {move || {
+                typed.get()?;
+                let list = names.get().unwrap_or_default();
+                Some(view! {
+                    <ul class="picker-list" role="listbox" data-testid="service-picker-list">
+                        {list
+                            .into_iter()
+                            .map(|n| {
+                                let name = n.clone();
+                                view! {
+                                    <li role="option">
+                                        <button on:mousedown=move |ev| {
+                                            // Before the input's blur hides the list.
+                                            ev.prevent_default();
+                                            pick(name.clone());
+                                        }>{n}</button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                })
+            }}
+        </div>
     }
 }
 

@@ -56,7 +56,20 @@ pub fn CompareView() -> impl IntoView {
                     <p>{format!("{} rules only in A, {} only in B", d.rules_only_in_a, d.rules_only_in_b)}</p>
                     <details>
                         <summary>"the rules"</summary>
-                        <pre class="mono">{d.rules}</pre>
+                        <pre class="mono diff" data-testid="compare-rules">
+                            {d
+                                .rules
+                                .lines()
+                                .map(|l| {
+                                    let class = match l.chars().next() {
+                                        Some('-') => "removed",
+                                        Some('+') => "added",
+                                        _ => "",
+                                    };
+                                    view! { <span class=class>{format!("{l}\n")}</span> }
+                                })
+                                .collect_view()}
+                        </pre>
                     </details>
                 </div>
             })}

@@ -161,6 +161,12 @@ pub fn SharePanel() -> impl IntoView {
     let download_export = move |what: ExportKind| {
         export(&state, what, |e| download(&e.name, &e.mime, &e.contents));
     };
+    // Esc closes the panel, wherever the focus is.
+    let _ = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            let _ = open.try_set(false);
+        }
+    });
     view! {
         <div class="share">
             <button
@@ -217,7 +223,7 @@ pub fn SharePanel() -> impl IntoView {
                     </button>
                     <label>
                         "Embed in docs: "
-                        <select on:change=move |ev| {
+                        <select data-testid="embed-view" on:change=move |ev| {
                             embed_view.set(event_target_value(&ev));
                             make_link();
                         }>
@@ -268,8 +274,38 @@ pub fn Embed(view: View) -> impl IntoView {
             _ => None,
         },
     );
+    // The caption names what the figure is of.
+    let caption = move || {
+        let service = super::cascade::chosen_service(&state).unwrap_or_default();
+        match view {
+            View::Graph => format!(
+                "chainlens · chain graph of the {} table",
+                state
+                    .table
+                    .get()
+                    .or_else(|| state
+                        .read
+                        .with(|r| r.as_ref().and_then(|r| r.default_table.clone())))
+                    .unwrap_or_default()
+            ),
+            View::Cascade => format!("chainlens · probability cascade of {service}"),
+            View::Trace => {
+                let t = state.trace.get();
+                format!(
+                    "chainlens · a packet from {} to {}:{}/{}",
+                    t.src, t.dst, t.dport, t.proto
+                )
+            }
+            View::Conntrack => format!(
+                "chainlens · conntrack and SNAT pools: {}",
+                state.conntrack.with(|p| p.target.clone())
+            ),
+            _ => format!("chainlens · {}", view.id()),
+        }
+    };
     view! {
         <div class="embed" data-testid="embed" data-view=view.id()>
+            <p class="caption" data-testid="embed-caption">{caption}</p>
             {match view {
                 View::Graph => view! { <ChainGraphView/> }.into_any(),
                 View::Cascade => view! { <CascadeView/> }.into_any(),

@@ -19,11 +19,11 @@ pub fn SummaryLine() -> impl IntoView {
                 let (chains, rules) = (s.chains(), s.rules());
                 view! {
                     <span class="format">{s.format}</span>
-                    <span>{format!("{} tables", s.tables.len())}</span>
-                    <span>{format!("{chains} chains")}</span>
-                    <span>{format!("{rules} rules")}</span>
+                    <span>{count(s.tables.len(), "table")}</span>
+                    <span>{count(chains, "chain")}</span>
+                    <span>{count(rules, "rule")}</span>
                     <span class=count_class>
-                        {format!("{} diagnostics", s.diagnostics_total)}
+                        {count(s.diagnostics_total, "diagnostic")}
                     </span>
                     <span class="per-table">
                         {s
@@ -48,4 +48,9 @@ pub fn SummaryLine() -> impl IntoView {
             }}
         </div>
     }
+}
+
+/// `1 table`, `2 tables`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

@@ -90,14 +90,15 @@ impl Session {
             } => Answer::Services(self.services(&filter, sort, reverse, limit)),
             Ask::ServiceNames { filter, limit } => {
                 let needle = filter.to_ascii_lowercase();
-                Answer::ServiceNames(
-                    self.all_services()
-                        .iter()
-                        .filter(|s| s.name.to_ascii_lowercase().contains(&needle))
-                        .take(limit)
-                        .map(|s| s.name.clone())
-                        .collect(),
-                )
+                let mut names: Vec<String> = self
+                    .all_services()
+                    .iter()
+                    .filter(|s| s.name.to_ascii_lowercase().contains(&needle))
+                    .map(|s| s.name.clone())
+                    .collect();
+                names.sort_by(|a, b| natural(a, b));
+                names.truncate(limit);
+                Answer::ServiceNames(names)
             }
             Ask::Service { name } => Answer::Service(self.service(&name)),
             Ask::Graph {

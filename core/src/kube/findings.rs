@@ -424,7 +424,14 @@ fn unreferenced_chains(ruleset: &Ruleset, out: &mut Vec<Finding>) {
             .iter()
             .filter(|c| !c.is_builtin() && c.declared.is_some())
             .map(|c| c.name.as_str())
-            .filter(|n| !targets.contains(n) && !n.ends_with("-CANARY"))
+            // Written unreferenced on purpose: kubelet's and kube-proxy's canaries, the hint
+            // chain that tells iptables mode apart, and kubelet's KUBE-MARK-DROP (kept for
+            // others to jump to).
+            .filter(|n| {
+                !targets.contains(n)
+                    && !n.ends_with("-CANARY")
+                    && !matches!(*n, "KUBE-IPTABLES-HINT" | "KUBE-MARK-DROP")
+            })
             .collect();
         if unused.is_empty()
             || !complete

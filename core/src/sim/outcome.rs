@@ -126,13 +126,10 @@ impl<'r> Step<'r> {
         self.source
     }
 
-    /// Where in its chain the step was, as a trace prints it: `#3`, `policy`, or nothing (IPVS).
+    /// Where in its chain the step was, as a trace prints it: `#3`, or nothing for a policy
+    /// (whose effect says `policy ACCEPT`) and for IPVS.
     pub fn position(&self) -> String {
-        match (self.rule, &self.effect) {
-            (Some(r), _) => format!("#{r}"),
-            (None, Effect::Policy(_)) => "policy".into(),
-            (None, _) => String::new(),
-        }
+        self.rule.map_or(String::new(), |r| format!("#{r}"))
     }
 }
 
