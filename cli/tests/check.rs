@@ -344,7 +344,10 @@ fn render_writes_svg_mermaid_dot_and_markdown() {
     assert_eq!(code, 0);
     let written = std::fs::read_to_string(&out).unwrap_or_default();
     let _ = std::fs::remove_file(&out);
-    assert!(written.contains("pool ceiling 64512"), "{written}");
+    assert!(
+        written.contains("pool node → 10.100.13.3:53 (ceiling 64512)"),
+        "{written}"
+    );
     // What a view cannot be drawn as is said, not guessed.
     let (code, _) = chainlens(&["render", &kind, "--view", "cascade", "--format", "dot"]);
     assert_eq!(code, 2);
