@@ -317,7 +317,9 @@ fn render_writes_svg_mermaid_dot_and_markdown() {
     assert_eq!(code, 0);
     // Two bars, drawn by plotters (the legend's swatch is less transparent), and its axis.
     assert_eq!(
-        cascade.matches(r##"opacity="0.75" fill="#1D4ED8""##).count(),
+        cascade
+            .matches(r##"opacity="0.75" fill="#1D4ED8""##)
+            .count(),
         2,
         "{cascade}"
     );

@@ -74,3 +74,17 @@ test('a reload keeps the paste and the view; the address bar holds the link', as
   await expect(app.input).toHaveValue(text);
   await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
 });
+
+test('the paste box has line numbers and marks the lines diagnostics name', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  const gutter = page.getByTestId('gutter');
+  const lines = (await app.input.inputValue()).split('\n').length;
+  await expect(gutter.locator('.numbers')).toContainText(`\n${lines}\n`);
+  // Six placeholder warnings: six marks, one on each of their lines.
+  await expect(gutter.locator('.mark.warning')).toHaveCount(6);
+  await expect(gutter.locator('.mark.warning[data-line="39"]')).toHaveCount(1);
+  // The gutter scrolls with the text.
+  await app.input.evaluate((el) => { el.scrollTop = 200; el.dispatchEvent(new Event('scroll')); });
+  await expect.poll(() => gutter.evaluate((g) => g.scrollTop)).toBe(await app.input.evaluate((el) => el.scrollTop));
+});

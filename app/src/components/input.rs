@@ -52,6 +52,46 @@ pub fn RulesInput() -> impl IntoView {
     let state = expect_context::<AppState>();
     let input = state.input;
     let dragging = RwSignal::new(false);
+    // Line numbers beside the text, and a mark at each line a diagnostic names (its
+    // severity's colour; hover says what).
+    let gutter = NodeRef::<leptos::html::Div>::new();
+    let numbers = move || {
+        let lines = match state.preview.get() {
+            Some(_) => state.shown.with(|t| t.split('\n').count()),
+            None => input.with(|t| t.split('\n').count()),
+        };
+        let mut out = String::with_capacity(lines * 6);
+        for n in 1..=lines {
+            out.push_str(&n.to_string());
+            out.push('\n');
+        }
+        out
+    };
+    let marks = move || {
+        state.read.with(|r| {
+            r.as_ref()
+                .map(|r| {
+                    r.diagnostics
+                        .iter()
+                        .flat_map(|d| {
+                            std::iter::once(d.line)
+                                .chain(d.also.iter().copied())
+                                .map(move |line| (line, d.severity.clone(), d.message.clone()))
+                        })
+                        .map(|(line, severity, message)| {
+                            view! {
+                                <span
+                                    class=format!("mark {severity}")
+                                    data-line=line
+                                    title=format!("line {line}: {message}")
+                                    style=format!("top: calc(.5rem + {} * 1.4 * 12px)", line.saturating_sub(1))
+                                ></span>
+                            }
+                        })
+                        .collect_view()
+                })
+        })
+    };
     view! {
         <div class="input-bar">
             <label class="pane-title" for="rules-input">"Paste iptables-save output"</label>
@@ -108,6 +148,11 @@ pub fn RulesInput() -> impl IntoView {
                     }
                 })
         }}
+        <div class="editor">
+        <div class="gutter" node_ref=gutter aria-hidden="true" data-testid="gutter">
+            <pre class="numbers">{numbers}</pre>
+            {marks}
+        </div>
         <textarea
             id="rules-input"
             data-testid="rules-input"
@@ -119,6 +164,15 @@ pub fn RulesInput() -> impl IntoView {
             prop:value=move || state.shown.get()
             prop:readOnly=move || state.preview.get().is_some()
             on:input=move |ev| input.set(event_target_value(&ev))
+            on:scroll=move |ev| {
+                // The gutter follows the text.
+                if let (Some(g), Some(area)) = (
+                    gutter.get_untracked(),
+                    ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()),
+                ) {
+                    g.set_scroll_top(area.scroll_top());
+                }
+            }
             on:paste=move |ev: web_sys::ClipboardEvent| {
                 let text = ev.clipboard_data().and_then(|d| d.get_data("text/plain").ok());
                 if let Some(text) = text.filter(|t| t.len() > PREVIEW_ABOVE) {
@@ -142,5 +196,6 @@ pub fn RulesInput() -> impl IntoView {
         >
             {input.get_untracked()}
         </textarea>
+        </div>
     }
 }
