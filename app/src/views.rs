@@ -202,6 +202,11 @@ pub struct Step {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub svg: String,
+    /// Where the chart's plot area is, and the first run's values per second, for the
+    /// read-out at the pointer.
+    pub plot: chainlens_core::render::chart::PlotArea,
+    pub readout: Vec<Readout>,
+    pub pool_labels: Vec<String>,
     pub summary: String,
     pub saturated: bool,
     pub notes: Vec<String>,
@@ -252,4 +257,14 @@ pub struct ChainRule {
     pub line: Option<usize>,
     pub text: String,
     pub explanation: String,
+}
+
+/// The conntrack chart's values at one second.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Readout {
+    pub t: f64,
+    pub entries: f64,
+    pub count: f64,
+    pub refused: f64,
+    pub pools: Vec<f64>,
 }

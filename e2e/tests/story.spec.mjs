@@ -45,6 +45,13 @@ test('the founding story from the first finding: plan, trace, compare with the f
   const panel = await page.locator('.result-pane').boundingBox();
   // It fills its panel rather than sitting at a fixed 720 px.
   expect(box.width).toBeGreaterThan(Math.min(panel.width - 80, 1000));
+  // Hovering reads every series out at the pointer: at 60 s the pool is full.
+  await chart.hover({ position: { x: box.width / 2, y: box.height / 2 } });
+  const readout = page.getByTestId('chart-readout');
+  await expect(readout).toBeVisible();
+  await expect(readout).toContainText(/\d+ s/);
+  await expect(readout).toContainText('all entries: 64512');
+  await expect(readout).toContainText('pool node → 10.100.13.3:53: 64512');
 
   // Trace: already traced; the result says first what happened.
   await app.show('overview');

@@ -66,11 +66,12 @@ pub fn ConntrackView() -> impl IntoView {
         }
         Some(Ok(o)) => {
             let saturated = o.saturated;
+            let o2 = o.clone();
             view! {
                 {o.notes.into_iter().map(|n| view! { <p class="warning">{n}</p> }).collect_view()}
                 <p class="verdict" data-testid="conntrack-summary" data-saturated=saturated.to_string()>{o.summary}</p>
                 <ul class="pools">{o.pools.into_iter().map(|p| view! { <li class="mono">{p}</li> }).collect_view()}</ul>
-                <div class="chart" data-testid="conntrack-chart" data-saturated=saturated.to_string() inner_html=o.svg></div>
+                <ChartWithReadout plan=o2 saturated/>
                 {o.samples.map(|s| view! { <p class="muted">{s}</p> })}
             }
             .into_any()
@@ -155,6 +156,80 @@ pub fn ConntrackView() -> impl IntoView {
                     }
                 ></textarea>
             </label>
+        </div>
+    }
+}
+
+/// The conntrack chart with a read-out of every series at the pointer: a line at the second
+/// under it and the values there, mapped through the plot area the chart was drawn with.
+#[component]
+fn ChartWithReadout(plan: crate::views::Plan, saturated: bool) -> impl IntoView {
+    let at: RwSignal<Option<(f64, usize)>> = RwSignal::new(None);
+    // On the right of the chart the read-out opens to the left of the pointer.
+    let flip = RwSignal::new(false);
+    let area = plan.plot;
+    let readout = StoredValue::new(plan.readout.clone());
+    let labels = plan.pool_labels.clone();
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let Some(el) = ev
+            .current_target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|e| e.query_selector("svg").ok().flatten())
+        else {
+            return;
+        };
+        let rect = el.get_bounding_client_rect();
+        if rect.width() <= 0.0 || area.right <= area.left {
+            return;
+        }
+        // From the page to the SVG's own units, then to seconds.
+        let x = (f64::from(ev.client_x()) - rect.left()) * area.width / rect.width();
+        if x < area.left || x > area.right {
+            at.set(None);
+            return;
+        }
+        let t =
+            area.x_from + (x - area.left) / (area.right - area.left) * (area.x_to - area.x_from);
+        let nearest = readout.with_value(|r| {
+            r.iter()
+                .enumerate()
+                .min_by(|a, b| (a.1.t - t).abs().total_cmp(&(b.1.t - t).abs()))
+                .map(|(i, _)| i)
+        });
+        at.set(nearest.map(|i| (x / area.width * rect.width(), i)));
+        flip.set(x > area.width * 0.6);
+    };
+    view! {
+        <div
+            class="chart readout-host"
+            data-testid="conntrack-chart"
+            data-saturated=saturated.to_string()
+            on:mousemove=on_move
+            on:mouseleave=move |_| at.set(None)
+        >
+            <div inner_html=plan.svg.clone()></div>
+            {move || {
+                let (px, i) = at.get()?;
+                let p = readout.with_value(|r| r.get(i).cloned())?;
+                let pools = p
+                    .pools
+                    .iter()
+                    .zip(&labels)
+                    .map(|(n, l)| view! { <li>{format!("pool {l}: {n:.0}")}</li> })
+                    .collect_view();
+                Some(view! {
+                    <div class="readout-line" style=format!("left: {px:.0}px")></div>
+                    <div class="readout" data-testid="chart-readout" style=move || if flip.get() { format!("left: {:.0}px; transform: translateX(-100%)", px - 12.0) } else { format!("left: {:.0}px", px + 12.0) }>
+                        <strong>{format!("{:.0} s", p.t)}</strong>
+                        <ul>
+                            <li>{format!("all entries: {:.0}", p.entries)}</li>
+                            <li>{format!("nf_conntrack_count: {:.0}", p.count)}</li>
+                            {pools}
+                            <li>{format!("refused: {:.0} new flows/s", p.refused)}</li>
+                        </ul>
+                    </div>
+                })
+            }}
         </div>
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use chainlens_core::conntrack::Request;
 use chainlens_core::kube::{self, Cascade, CascadeForm, Policy, ServicePort};
 use chainlens_core::model::Origin;
-use chainlens_core::render::chart::{cascade_svg, conntrack_svg, pool_lines};
+use chainlens_core::render::chart::{cascade_svg, conntrack_chart, pool_lines};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
 use chainlens_core::sim::{Assumption, Limits, Query, Verdict};
@@ -574,7 +574,7 @@ impl Session {
             .samples
             .as_ref()
             .map(|s| (s.samples.as_slice(), offset));
-        let svg = conntrack_svg(&label, &runs, &pools, measured);
+        let (svg, plot) = conntrack_chart(&label, &runs, &pools, measured);
         let first = planned.runs.first();
         let saturation = traffic.saturation_rate();
         let summary = match (first.and_then(|s| s.first_drop), saturation, first) {
@@ -601,6 +601,22 @@ impl Session {
         }
         Ok(views::Plan {
             svg,
+            plot,
+            readout: first
+                .map(|run| {
+                    run.points
+                        .iter()
+                        .map(|p| views::Readout {
+                            t: p.t,
+                            entries: p.entries,
+                            count: p.count,
+                            refused: p.dropped_per_s,
+                            pools: p.pools.iter().take(4).copied().collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            pool_labels: pools.iter().take(4).map(|p| p.label.clone()).collect(),
             summary,
             saturated: first.is_some_and(|s| s.first_drop.is_some()),
             notes,

@@ -135,24 +135,40 @@ fn text_size(text: &str, size: f64) -> (u32, u32) {
 
 /// Draws into an SVG document of the charts' size, labelled `label` for screen readers; a
 /// drawing error (none is expected: the backend writes to a string) leaves what was drawn.
-fn svg(
+fn svg<T: Default>(
     label: &str,
-    draw: impl FnOnce(&DrawingArea<Measured<SVGBackend>, Shift>) -> Result<(), String>,
-) -> String {
+    draw: impl FnOnce(&DrawingArea<Measured<SVGBackend>, Shift>) -> Result<T, String>,
+) -> (String, T) {
     let mut out = String::new();
+    let drawn;
     {
         let root = Measured(SVGBackend::with_string(&mut out, (WIDTH, HEIGHT))).into_drawing_area();
-        let _ = draw(&root);
+        drawn = draw(&root).unwrap_or_default();
         let _ = root.present();
     }
-    out.replacen(
+    let svg = out.replacen(
         "<svg ",
         &format!(
             r#"<svg role="img" aria-label="{}" "#,
             super::svg::escape(label)
         ),
         1,
-    )
+    );
+    (svg, drawn)
+}
+
+/// Where a chart's plot area is, in the SVG's own units, and the x values at its left and
+/// right edges: what a pointer read-out needs to map a position to a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlotArea {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+    pub x_from: f64,
+    pub x_to: f64,
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> String {
@@ -254,94 +270,100 @@ pub fn cascade_svg(c: &Cascade) -> String {
         (1, Some(only)) => format!("endpoint {only}"),
         _ => "endpoint".to_string(),
     };
-    svg(&format!("probability cascade of {}", c.service), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 18))
-            .margin(12)
-            .margin_top(8)
-            .margin_bottom(30)
-            .x_label_area_size(46)
-            .y_label_area_size(64)
-            .build_cartesian_2d((0..span - 1).into_segmented(), 0f64..max)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc("share of new connections")
-            .x_desc(&x_desc)
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if k == 1 => labels.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .x_labels(span)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .y_labels(6)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GREY.mix(0.3))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i * k), 0.0),
-                        (SegmentValue::Exact((i + 1) * k), s.probability),
-                    ],
-                    BLUE.mix(0.75).filled(),
-                );
-                bar.set_margin(0, 0, 8, 8);
-                bar
-            }))
-            .map_err(err)?;
-        if let Some(ideal) = c.steps.first().map(|s| s.ideal) {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [
-                        (SegmentValue::Exact(0), ideal),
-                        (SegmentValue::Exact(n * k), ideal),
-                    ],
-                    6,
-                    4,
-                    RED.stroke_width(2),
-                ))
+    svg(
+        &format!("probability cascade of {}", c.service),
+        |root| -> Result<(), String> {
+            let mut chart = ChartBuilder::on(root)
+                .caption(&title, (FONT, 18))
+                .margin(12)
+                .margin_top(8)
+                .margin_bottom(30)
+                .x_label_area_size(46)
+                .y_label_area_size(64)
+                .build_cartesian_2d((0..span - 1).into_segmented(), 0f64..max)
                 .map_err(err)?;
-        }
-        chart
-            .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
-                Text::new(
-                    format!("{:.4}%", s.probability * 100.0),
-                    (
-                        if k == 1 {
-                            SegmentValue::CenterOf(i)
-                        } else {
-                            SegmentValue::Exact(1)
-                        },
-                        s.probability,
-                    ),
-                    (FONT, 13)
-                        .into_font()
-                        .color(&BLACK)
-                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
-                )
-            }))
-            .map_err(err)?;
-        legend(
-            root,
-            (90, HEIGHT as i32 - 18),
-            &[
-                ("effective share".into(), BLUE, false),
-                (format!("1/n = {:.4}%", 100.0 / n as f64), RED, true),
-            ],
-        )?;
-        root.draw(&Text::new(
-            format!("sum {:.12}, spread {:.2e}", c.sum, c.spread),
-            (WIDTH as i32 - 250, HEIGHT as i32 - 24),
-            (FONT, 13).into_font().color(&GREY),
-        ))
-        .map_err(err)
-    })
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .y_desc("share of new connections")
+                .x_desc(&x_desc)
+                .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) if k == 1 => {
+                        labels.get(*i).cloned().unwrap_or_default()
+                    }
+                    _ => String::new(),
+                })
+                .x_labels(span)
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 14))
+                .y_labels(6)
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(GREY.mix(0.3))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i * k), 0.0),
+                            (SegmentValue::Exact((i + 1) * k), s.probability),
+                        ],
+                        BLUE.mix(0.75).filled(),
+                    );
+                    bar.set_margin(0, 0, 8, 8);
+                    bar
+                }))
+                .map_err(err)?;
+            if let Some(ideal) = c.steps.first().map(|s| s.ideal) {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [
+                            (SegmentValue::Exact(0), ideal),
+                            (SegmentValue::Exact(n * k), ideal),
+                        ],
+                        6,
+                        4,
+                        RED.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+            }
+            chart
+                .draw_series(c.steps.iter().enumerate().map(|(i, s)| {
+                    Text::new(
+                        format!("{:.4}%", s.probability * 100.0),
+                        (
+                            if k == 1 {
+                                SegmentValue::CenterOf(i)
+                            } else {
+                                SegmentValue::Exact(1)
+                            },
+                            s.probability,
+                        ),
+                        (FONT, 13)
+                            .into_font()
+                            .color(&BLACK)
+                            .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )
+                }))
+                .map_err(err)?;
+            legend(
+                root,
+                (90, HEIGHT as i32 - 18),
+                &[
+                    ("effective share".into(), BLUE, false),
+                    (format!("1/n = {:.4}%", 100.0 / n as f64), RED, true),
+                ],
+            )?;
+            root.draw(&Text::new(
+                format!("sum {:.12}, spread {:.2e}", c.sum, c.spread),
+                (WIDTH as i32 - 250, HEIGHT as i32 - 24),
+                (FONT, 13).into_font().color(&GREY),
+            ))
+            .map_err(err)
+        },
+    )
+    .0
 }
 
 /// One SNAT port pool as the conntrack chart draws it: its label (`node → endpoint`) and its
@@ -378,6 +400,16 @@ pub fn conntrack_svg(
     pools: &[PoolLine],
     measured: Option<(&[Sample], f64)>,
 ) -> String {
+    conntrack_chart(label, runs, pools, measured).0
+}
+
+/// [`conntrack_svg`], with where its plot area is (for a read-out at the pointer).
+pub fn conntrack_chart(
+    label: &str,
+    runs: &[&Series],
+    pools: &[PoolLine],
+    measured: Option<(&[Sample], f64)>,
+) -> (String, PlotArea) {
     let duration = runs
         .iter()
         .filter_map(|s| s.points.last().map(|p| p.t))
@@ -407,148 +439,162 @@ pub fn conntrack_svg(
             format!("{v:.0}")
         }
     };
-    svg(&format!("conntrack entries over time: {label}"), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 18))
-            .margin(12)
-            .margin_top(8)
-            .margin_bottom(44)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .right_y_label_area_size(if refused_peak > 0.0 { 64 } else { 0 })
-            .build_cartesian_2d(0f64..duration, 0f64..max)
-            .map_err(err)?
-            .set_secondary_coord(0f64..duration, 0f64..refused_max);
-        chart
-            .configure_mesh()
-            .x_desc("time (s)")
-            .y_desc("conntrack entries")
-            .y_label_formatter(&thousands)
-            .x_label_formatter(&|t| format!("{t:.0}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .x_labels(7)
-            .y_labels(6)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GREY.mix(0.3))
-            .draw()
-            .map_err(err)?;
-        let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
-        if let Some(run) = first.filter(|_| refused_peak > 0.0) {
+    svg(
+        &format!("conntrack entries over time: {label}"),
+        |root| -> Result<PlotArea, String> {
+            let mut chart = ChartBuilder::on(root)
+                .caption(&title, (FONT, 18))
+                .margin(12)
+                .margin_top(8)
+                .margin_bottom(44)
+                .x_label_area_size(40)
+                .y_label_area_size(64)
+                .right_y_label_area_size(if refused_peak > 0.0 { 64 } else { 0 })
+                .build_cartesian_2d(0f64..duration, 0f64..max)
+                .map_err(err)?
+                .set_secondary_coord(0f64..duration, 0f64..refused_max);
             chart
-                .configure_secondary_axes()
-                .y_desc("refused new flows/s")
-                .y_labels(6)
-                .y_label_formatter(&|v| format!("{v:.0}"))
+                .configure_mesh()
+                .x_desc("time (s)")
+                .y_desc("conntrack entries")
+                .y_label_formatter(&thousands)
+                .x_label_formatter(&|t| format!("{t:.0}"))
                 .label_style((FONT, 13))
                 .axis_desc_style((FONT, 14))
+                .x_labels(7)
+                .y_labels(6)
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(GREY.mix(0.3))
                 .draw()
                 .map_err(err)?;
-            chart
-                .draw_secondary_series(run.points.iter().filter(|p| p.dropped_per_s > 0.0).map(
-                    |p| {
-                        Rectangle::new(
-                            [(p.t - 1.0, 0.0), (p.t, p.dropped_per_s)],
-                            RED.mix(0.18).filled(),
-                        )
-                    },
-                ))
-                .map_err(err)?;
-            entries.push((
-                "refused/s (right axis)".into(),
-                RGBColor(0xf0, 0xb4, 0xb8),
-                false,
-            ));
-        }
-        for (k, pool) in drawn.iter().enumerate() {
-            let colour = POOL_COLOURS[k % POOL_COLOURS.len()];
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(0.0, pool.ceiling), (duration, pool.ceiling)],
-                    6,
-                    4,
-                    colour.stroke_width(1),
-                ))
-                .map_err(err)?;
-            if let Some(run) = first {
+            let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
+            if let Some(run) = first.filter(|_| refused_peak > 0.0) {
+                chart
+                    .configure_secondary_axes()
+                    .y_desc("refused new flows/s")
+                    .y_labels(6)
+                    .y_label_formatter(&|v| format!("{v:.0}"))
+                    .label_style((FONT, 13))
+                    .axis_desc_style((FONT, 14))
+                    .draw()
+                    .map_err(err)?;
+                chart
+                    .draw_secondary_series(run.points.iter().filter(|p| p.dropped_per_s > 0.0).map(
+                        |p| {
+                            Rectangle::new(
+                                [(p.t - 1.0, 0.0), (p.t, p.dropped_per_s)],
+                                RED.mix(0.18).filled(),
+                            )
+                        },
+                    ))
+                    .map_err(err)?;
+                entries.push((
+                    "refused/s (right axis)".into(),
+                    RGBColor(0xf0, 0xb4, 0xb8),
+                    false,
+                ));
+            }
+            for (k, pool) in drawn.iter().enumerate() {
+                let colour = POOL_COLOURS[k % POOL_COLOURS.len()];
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(0.0, pool.ceiling), (duration, pool.ceiling)],
+                        6,
+                        4,
+                        colour.stroke_width(1),
+                    ))
+                    .map_err(err)?;
+                if let Some(run) = first {
+                    chart
+                        .draw_series(LineSeries::new(
+                            run.points
+                                .iter()
+                                .map(|p| (p.t, p.pools.get(k).copied().unwrap_or(0.0))),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(err)?;
+                }
+                entries.push((
+                    format!(
+                        "pool {} (ceiling {:.0})",
+                        truncate(&pool.label, 40),
+                        pool.ceiling
+                    ),
+                    colour,
+                    false,
+                ));
+            }
+            for (i, run) in runs.iter().enumerate() {
+                let colour = if i == 0 { BLUE } else { PURPLE };
                 chart
                     .draw_series(LineSeries::new(
-                        run.points
-                            .iter()
-                            .map(|p| (p.t, p.pools.get(k).copied().unwrap_or(0.0))),
+                        run.points.iter().map(|p| (p.t, p.entries)),
                         colour.stroke_width(2),
                     ))
                     .map_err(err)?;
+                entries.push((format!("all entries ({} model)", run.mode), colour, false));
+                if i == 0 {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            run.points.iter().map(|p| (p.t, p.count)),
+                            4,
+                            3,
+                            AMBER.stroke_width(2),
+                        ))
+                        .map_err(err)?;
+                    entries.push(("nf_conntrack_count".into(), AMBER, true));
+                }
+                if let Some(t) = run.first_drop.filter(|_| i == 0) {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            [(t, 0.0), (t, max)],
+                            5,
+                            4,
+                            RED.stroke_width(1),
+                        ))
+                        .map_err(err)?;
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            format!(" first refusal {t:.0} s"),
+                            (t, max * 0.97),
+                            (FONT, 13).into_font().color(&RED),
+                        )))
+                        .map_err(err)?;
+                }
             }
-            entries.push((
-                format!(
-                    "pool {} (ceiling {:.0})",
-                    truncate(&pool.label, 40),
-                    pool.ceiling
-                ),
-                colour,
-                false,
-            ));
-        }
-        for (i, run) in runs.iter().enumerate() {
-            let colour = if i == 0 { BLUE } else { PURPLE };
-            chart
-                .draw_series(LineSeries::new(
-                    run.points.iter().map(|p| (p.t, p.entries)),
-                    colour.stroke_width(2),
-                ))
-                .map_err(err)?;
-            entries.push((format!("all entries ({} model)", run.mode), colour, false));
-            if i == 0 {
+            if let Some((samples, offset)) = measured {
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        run.points.iter().map(|p| (p.t, p.count)),
-                        4,
-                        3,
-                        AMBER.stroke_width(2),
-                    ))
+                    .draw_series(
+                        samples
+                            .iter()
+                            .map(|s| (s.t - offset, s.count))
+                            .filter(|(t, _)| (0.0..=duration).contains(t))
+                            .map(|p| Circle::new(p, 3, GREEN.filled())),
+                    )
                     .map_err(err)?;
-                entries.push(("nf_conntrack_count".into(), AMBER, true));
+                entries.push(("measured".into(), GREEN, false));
             }
-            if let Some(t) = run.first_drop.filter(|_| i == 0) {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        [(t, 0.0), (t, max)],
-                        5,
-                        4,
-                        RED.stroke_width(1),
-                    ))
-                    .map_err(err)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        format!(" first refusal {t:.0} s"),
-                        (t, max * 0.97),
-                        (FONT, 13).into_font().color(&RED),
-                    )))
-                    .map_err(err)?;
+            if pools.len() > drawn.len() {
+                entries.push((
+                    format!("+{} more pools in the total", pools.len() - drawn.len()),
+                    GREY,
+                    false,
+                ));
             }
-        }
-        if let Some((samples, offset)) = measured {
-            chart
-                .draw_series(
-                    samples
-                        .iter()
-                        .map(|s| (s.t - offset, s.count))
-                        .filter(|(t, _)| (0.0..=duration).contains(t))
-                        .map(|p| Circle::new(p, 3, GREEN.filled())),
-                )
-                .map_err(err)?;
-            entries.push(("measured".into(), GREEN, false));
-        }
-        if pools.len() > drawn.len() {
-            entries.push((
-                format!("+{} more pools in the total", pools.len() - drawn.len()),
-                GREY,
-                false,
-            ));
-        }
-        legend(root, (80, HEIGHT as i32 - 36), &entries)
-    })
+            legend(root, (80, HEIGHT as i32 - 36), &entries)?;
+            let (xs, ys) = chart.plotting_area().get_pixel_range();
+            Ok(PlotArea {
+                width: f64::from(WIDTH),
+                height: f64::from(HEIGHT),
+                left: f64::from(xs.start),
+                top: f64::from(ys.start),
+                right: f64::from(xs.end),
+                bottom: f64::from(ys.end),
+                x_from: 0.0,
+                x_to: duration,
+            })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,16 @@
+import { chromium } from '@playwright/test';
+import fs from 'node:fs';
+const seed = fs.readFileSync('/work/shared/fixtures/seeds/bind-kube-proxy-v1.4.21.iptables-save', 'utf8');
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
+await page.goto('http://127.0.0.1:8124/');
+await page.getByTestId('rules-input').fill(seed);
+await page.waitForTimeout(1200);
+await page.getByTestId('finding').first().getByTestId('finding-plan').click();
+await page.waitForTimeout(800);
+const chart = page.getByTestId('conntrack-chart');
+const box = await chart.boundingBox();
+await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+await page.waitForTimeout(300);
+await page.screenshot({ path: '/tmp/shots/hover.png', clip: { x: box.x - 10, y: box.y - 10, width: box.width + 20, height: Math.min(box.height + 20, 600) } });
+await browser.close();
