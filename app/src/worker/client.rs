@@ -124,7 +124,7 @@ fn spawn(c: &Rc<Client>) {
             Ok(Message::Answer { id, answer }) => {
                 let then = c.pending.borrow_mut().remove(&id);
                 if let Some(then) = then {
-                    then(Ok(answer));
+                    then(Ok(*answer));
                 }
             }
             Ok(Message::Died(words)) => *c.last_words.borrow_mut() = Some(words),

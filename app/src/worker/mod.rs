@@ -138,7 +138,7 @@ enum Message {
     Ready,
     Answer {
         id: u64,
-        answer: Answer,
+        answer: Box<Answer>,
     },
     /// The worker panicked with this message and is about to die.
     Died(String),

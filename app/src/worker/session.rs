@@ -49,7 +49,7 @@ pub fn serve() {
             let answer = session.borrow_mut().answer(envelope.ask, text);
             let message = Message::Answer {
                 id: envelope.id,
-                answer,
+                answer: Box::new(answer),
             };
             if let Ok(json) = serde_json::to_string(&message) {
                 let _ = reply.post_message(&JsValue::from_str(&json));
