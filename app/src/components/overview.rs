@@ -51,7 +51,6 @@ pub fn Findings() -> impl IntoView {
                     .map(|f| {
                         let severity = f.severity.clone();
                         let class = format!("finding {severity}");
-                        let service = f.service.clone();
                         let rules = f
                             .rules
                             .iter()
@@ -70,53 +69,29 @@ pub fn Findings() -> impl IntoView {
                             .collect_view();
                         let more = f.rules_total.saturating_sub(f.rules.len());
                         // Straight into the views that show it, already run for its packet.
-                        let on_service = f.service.clone();
+                        let service = f.service.clone();
                         let trace = f.trace.clone().map(|q| {
-                            let service = on_service.clone();
-                            view! {
-                                <button
-                                    class="act"
-                                    data-testid="finding-trace"
-                                    on:click=move |_| {
-                                        state.service.set(service.clone());
-                                        state.trace.set(q.clone());
-                                        state.view.set(View::Trace);
-                                    }
-                                >
-                                    "Trace this packet"
-                                </button>
-                            }
+                            let service = service.clone();
+                            act("finding-trace", "Trace this packet", move || {
+                                state.service.set(service.clone());
+                                state.trace.set(q.clone());
+                                state.view.set(View::Trace);
+                            })
                         });
                         let plan = f.plan_target.clone().map(|target| {
-                            let service = on_service.clone();
-                            view! {
-                                <button
-                                    class="act"
-                                    data-testid="finding-plan"
-                                    on:click=move |_| {
-                                        state.service.set(service.clone());
-                                        state.conntrack.update(|p| p.target = target.clone());
-                                        state.view.set(View::Conntrack);
-                                    }
-                                >
-                                    "Plan its capacity"
-                                </button>
-                            }
+                            let service = service.clone();
+                            act("finding-plan", "Plan its capacity", move || {
+                                state.service.set(service.clone());
+                                state.conntrack.update(|p| p.target = target.clone());
+                                state.view.set(View::Conntrack);
+                            })
                         });
+                        // Compare: paste the rules of a fix and see the same packet through both.
                         let compare = f.trace.clone().map(|q| {
-                            view! {
-                                <button
-                                    class="act"
-                                    data-testid="finding-compare"
-                                    title="paste the rules of a fix and see the same packet through both"
-                                    on:click=move |_| {
-                                        state.compare_packet.set((q.dst.clone(), q.dport.clone(), q.proto.clone()));
-                                        state.view.set(View::Compare);
-                                    }
-                                >
-                                    "Compare with a fix"
-                                </button>
-                            }
+                            act("finding-compare", "Compare with a fix", move || {
+                                state.compare_packet.set((q.dst.clone(), q.dport.clone(), q.proto.clone()));
+                                state.view.set(View::Compare);
+                            })
                         });
                         view! {
                             <article class=class data-testid="finding" data-code=f.code.clone()>
@@ -163,5 +138,14 @@ pub fn Findings() -> impl IntoView {
                 .into_any()
             }}
         </section>
+    }
+}
+
+/// One of a finding's buttons into another view.
+fn act(testid: &'static str, label: &'static str, go: impl Fn() + 'static) -> impl IntoView {
+    view! {
+        <button class="act" data-testid=testid on:click=move |_| go()>
+            {label}
+        </button>
     }
 }
