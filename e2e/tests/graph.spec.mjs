@@ -63,3 +63,23 @@ test('on a narrow screen the graph panel stays inside the page and the graph fit
   const panel = await page.locator('.graph-scroll').boundingBox();
   expect(panel.x + panel.width).toBeLessThanOrEqual(800);
 });
+
+test('search lights its matches on a small graph and brings them into view', async ({ app, page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await app.open();
+  await app.paste(seed('kind-v1.23-iptables-v1.8.4.iptables-save'));
+  await app.show('graph');
+  await page.getByTestId('graph-search').fill('kube-dns:metrics');
+  const svc = app.node('KUBE-SVC-JD5MR3NA4I4DYORP');
+  await expect(svc).toHaveClass(/match/);
+  await expect(svc).toBeInViewport();
+  await expect(app.graph.locator('[data-testid="chain-node"].match')).toHaveCount(1);
+});
+
+test('the first screen names the example and offers the founding story', async ({ app, page }) => {
+  await app.open();
+  await expect(page.getByTestId('example-note')).toContainText('Example loaded: kind-v1.23');
+  await page.getByTestId('founding-story').click();
+  await expect(page.getByTestId('example-note')).toContainText('bind-kube-proxy-v1.4.21');
+  await expect(page.getByTestId('finding').first()).toHaveAttribute('data-code', 'external-masquerade');
+});

@@ -69,6 +69,16 @@ pub fn ChainGraphView() -> impl IntoView {
             show_path(&el, &g.graph, &path, zoom.get_untracked());
         }
     });
+    // A search lights its matches on any graph and brings them into view.
+    Effect::new(move |_| {
+        let search = state.search.get();
+        let Some(g) = current.get() else { return };
+        if let Some(el) = scroller.get_untracked()
+            && g.graph.nodes.iter().any(|n| found(n, &search))
+        {
+            centre_on(&el, &g.graph, zoom.get_untracked(), &|n| found(n, &search));
+        }
+    });
     // Dragging the background pans; Ctrl + wheel (and a trackpad's pinch) zooms.
     let drag: StoredValue<Option<(i32, i32, i32, i32)>> = StoredValue::new(None);
     view! {
@@ -137,7 +147,7 @@ pub fn ChainGraphView() -> impl IntoView {
                 <input
                     type="search"
                     class="filter"
-                    placeholder="search Services"
+                    placeholder="search chains and Services"
                     aria-label="search Services in the graph"
                     data-testid="graph-search"
                     prop:value=move || state.search.get()
@@ -219,11 +229,29 @@ fn show_path(
     path: &[(String, String)],
     zoom: f64,
 ) {
-    let on: Vec<_> = graph
-        .nodes
-        .iter()
-        .filter(|n| path.iter().any(|(t, c)| *t == graph.table && *c == n.chain))
-        .collect();
+    centre_on(el, graph, zoom, &|n| {
+        path.iter().any(|(t, c)| *t == graph.table && *c == n.chain)
+    });
+}
+
+/// Whether a node's name or its Kubernetes words contain the search (any case).
+fn found(n: &chainlens_core::render::graph::Node, search: &str) -> bool {
+    let search = search.trim().to_lowercase();
+    !search.is_empty()
+        && (n.chain.to_lowercase().contains(&search)
+            || n.label
+                .as_deref()
+                .is_some_and(|l| l.to_lowercase().contains(&search)))
+}
+
+/// Scrolls so the nodes `pick` chooses are in view (their bounding box centred).
+fn centre_on(
+    el: &web_sys::HtmlDivElement,
+    graph: &chainlens_core::render::graph::ChainGraph,
+    zoom: f64,
+    pick: &dyn Fn(&chainlens_core::render::graph::Node) -> bool,
+) {
+    let on: Vec<_> = graph.nodes.iter().filter(|n| pick(n)).collect();
     if on.is_empty() {
         return;
     }
@@ -390,11 +418,19 @@ fn GraphSvg(
         .map(|(((index, n), lit), title)| {
             let group = n.kind == NodeKind::Group;
             let name = n.chain.clone();
-            let class = format!(
+            let base = format!(
                 "chain-node {}{}",
                 n.kind.as_str(),
                 if *lit { " on-path" } else { "" }
             );
+            let node = n.clone();
+            let class = move || {
+                if state.search.with(|s| found(&node, s)) {
+                    format!("{base} match")
+                } else {
+                    base.clone()
+                }
+            };
             let key_name = name.clone();
             view! {
                 <g

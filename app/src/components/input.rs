@@ -92,7 +92,34 @@ pub fn RulesInput() -> impl IntoView {
                 })
         })
     };
+    // Which example is in the box, if one is (it stays named until the text is edited).
+    let example = move || {
+        input.with(|t| {
+            EXAMPLES
+                .iter()
+                .find(|(_, text)| *text == t.as_str())
+                .map(|(name, _)| *name)
+        })
+    };
+    let founding = EXAMPLES
+        .iter()
+        .find(|(n, _)| n.starts_with("bind-kube-proxy"))
+        .map(|(_, t)| *t);
     view! {
+        <p class="example-note" data-testid="example-note">
+            {move || match example() {
+                Some(name) => format!("Example loaded: {name}. "),
+                None => String::new(),
+            }}
+            {move || {
+                let story = founding?;
+                (example() != Some("bind-kube-proxy-v1.4.21.iptables-save")).then(|| view! {
+                    <button class="link" data-testid="founding-story" on:click=move |_| load(&state, story.to_string())>
+                        "Open the founding story: a BIND DNS Service that failed at 2,500 queries/s"
+                    </button>
+                })
+            }}
+        </p>
         <div class="input-bar">
             <label class="pane-title" for="rules-input">"Paste iptables-save output"</label>
             <select
