@@ -67,6 +67,10 @@ pub struct Understood {
     pub default_service: Option<String>,
     /// Whether the graph opens with each Service folded into one node.
     pub fold: bool,
+    /// Pasted `conntrack -L` entries: how many, and the SNAT pools they hold ports of (label,
+    /// entries).
+    pub conntrack_entries: usize,
+    pub conntrack_pools: Vec<(String, usize)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

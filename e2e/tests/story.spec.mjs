@@ -95,3 +95,12 @@ test('the paste box has line numbers and marks the lines diagnostics name', asyn
   await app.input.evaluate((el) => { el.scrollTop = 200; el.dispatchEvent(new Event('scroll')); });
   await expect.poll(() => gutter.evaluate((g) => g.scrollTop)).toBe(await app.input.evaluate((el) => el.scrollTop));
 });
+
+test('pasted conntrack -L lines are shown as SNAT pool occupancy', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('tutorial-nodeport-conntrack.txt'));
+  const section = page.getByTestId('conntrack-occupancy');
+  await expect(section).toBeVisible();
+  await expect(section).toContainText('Pasted conntrack entries');
+  await expect(section.getByTestId('occupancy-pool').first()).toContainText('of 64512 ports');
+});

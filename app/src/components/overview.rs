@@ -1,5 +1,6 @@
 //! Overview: the Services at a glance and the findings by severity, each pointing at its rules.
 
+use chainlens_core::kube::SNAT_POOL;
 use leptos::prelude::*;
 
 use super::diagnostics::select_line;
@@ -37,6 +38,36 @@ pub fn Findings() -> impl IntoView {
             .with(|u| u.as_ref().map(|u| (u.findings.clone(), u.findings_total)))
     };
     view! {
+        {move || {
+            let (n, pools) = state.understood.with(|u| {
+                u.as_ref().map_or((0, Vec::new()), |u| (u.conntrack_entries, u.conntrack_pools.clone()))
+            });
+            (n > 0).then(|| view! {
+                <section class="occupancy" data-testid="conntrack-occupancy" aria-label="pasted conntrack entries">
+                    <h2>"Pasted conntrack entries"</h2>
+                    <p>{
+                        let held: usize = pools.iter().map(|(_, k)| k).sum();
+                        format!(
+                            "{n} entr{}; {held} hold{} a port of a SNAT pool{}",
+                            if n == 1 { "y" } else { "ies" },
+                            if held == 1 { "s" } else { "" },
+                            if pools.is_empty() { " (none is source-NATed)" } else { ":" }
+                        )
+                    }</p>
+                    <ul>
+                        {pools.into_iter().map(|(pool, k)| {
+                            let share = k as f64 / f64::from(SNAT_POOL) * 100.0;
+                            view! {
+                                <li class="mono" data-testid="occupancy-pool">
+                                    {format!("{pool}: {k} of {SNAT_POOL} ports ({share:.2} %)")}
+                                    <span class="bar" style=format!("width: {:.1}%", share.clamp(0.5, 100.0))></span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })
+        }}
         <section class="findings" data-testid="findings" aria-label="findings">
             <h2>"Findings"</h2>
             {move || {

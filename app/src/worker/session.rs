@@ -259,6 +259,8 @@ impl Session {
                         .or(services.first())
                         .map(|s| s.name.clone())
                 }),
+            conntrack_entries: a.parsed.conntrack.len(),
+            conntrack_pools: chainlens_core::conntrack::pool_occupancy(&a.parsed.conntrack),
             // The toggle shows as ticked when the default table's graph opens folded.
             fold: a.default_table().is_some_and(|t| {
                 let fold = a.fold(&t, None);

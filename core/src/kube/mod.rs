@@ -31,7 +31,7 @@ pub use decode::{decode, ipvs_mode};
 pub use diff::{Diff, ServiceChange, diff};
 pub use entry::{Assumed, complete};
 pub use explain::{explain_chain, explain_rule};
-pub use findings::{Finding, Probe, findings};
+pub use findings::{Finding, Probe, SNAT_POOL, findings};
 pub use lossy::flag_lossy;
 pub use presets::{presets, probe_query, probe_target, targets};
 
