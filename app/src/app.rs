@@ -375,6 +375,14 @@ fn keep_the_work(state: AppState) {
                 if changes.try_get_value() != Some(this) || state.busy.get_untracked() {
                     return;
                 }
+                // A paste of megabytes fits neither storage's quota nor an address bar, and
+                // compressing it again at every choice would cost the page long tasks.
+                if state.preview.get_untracked().is_some() {
+                    if let Some(s) = storage() {
+                        let _ = s.remove_item(SAVED);
+                    }
+                    return;
+                }
                 crate::components::with_fragment(&state, None, |fragment| {
                     if let Some(s) = storage() {
                         // Too large for the storage quota: the work is only in the page.
