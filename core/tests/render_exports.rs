@@ -124,7 +124,7 @@ fn graph_nodes_say_what_they_stand_for_in_kubernetes_words() {
             .nodes
             .iter()
             .find(|n| n.chain == chain)
-            .and_then(|n| n.label.clone())
+            .and_then(|n| n.words.clone())
     };
     assert_eq!(
         label("KUBE-SVC-TCOU7JCQXEZGVUNU").as_deref(),
@@ -135,7 +135,7 @@ fn graph_nodes_say_what_they_stand_for_in_kubernetes_words() {
         .iter()
         .find(|n| {
             n.chain.starts_with("KUBE-SEP-")
-                && n.label
+                && n.words
                     .as_deref()
                     .is_some_and(|l| l.starts_with("→ 10.244."))
         })

@@ -79,6 +79,12 @@ pub fn ChainGraphView() -> impl IntoView {
             centre_on(&el, &g.graph, zoom.get_untracked(), &|n| found(n, &search));
         }
     });
+    // Fit again on demand (the button, key F).
+    let refit = move || {
+        if let (Some(el), Some(g)) = (scroller.get_untracked(), current.get_untracked()) {
+            fit(&el, &g.graph, zoom);
+        }
+    };
     // Dragging the background pans; Ctrl + wheel (and a trackpad's pinch) zooms.
     let drag: StoredValue<Option<(i32, i32, i32, i32)>> = StoredValue::new(None);
     view! {
@@ -136,11 +142,7 @@ pub fn ChainGraphView() -> impl IntoView {
                     class="tool"
                     data-testid="graph-fit"
                     title="fit the graph to the panel (key F)"
-                    on:click=move |_| {
-                        if let (Some(el), Some(g)) = (scroller.get_untracked(), current.get_untracked()) {
-                            fit(&el, &g.graph, zoom);
-                        }
-                    }
+                    on:click=move |_| refit()
                 >
                     "Fit"
                 </button>
@@ -182,9 +184,7 @@ pub fn ChainGraphView() -> impl IntoView {
                     }
                     on:keydown=move |ev| {
                         if ev.key() == "f" || ev.key() == "F" {
-                            if let (Some(el), Some(g)) = (scroller.get_untracked(), current.get_untracked()) {
-                                fit(&el, &g.graph, zoom);
-                            }
+                            refit();
                         } else if ev.key() == "Escape" {
                             selected.set(None);
                         }
@@ -239,7 +239,7 @@ fn found(n: &chainlens_core::render::graph::Node, search: &str) -> bool {
     let search = search.trim().to_lowercase();
     !search.is_empty()
         && (n.chain.to_lowercase().contains(&search)
-            || n.label
+            || n.words
                 .as_deref()
                 .is_some_and(|l| l.to_lowercase().contains(&search)))
 }
@@ -437,7 +437,7 @@ fn GraphSvg(
                     class=class
                     data-testid="chain-node"
                     data-chain=n.chain.clone()
-                    data-words=n.label.clone().unwrap_or_default()
+                    data-words=n.words.clone().unwrap_or_default()
                     data-index=index
                     tabindex="0"
                     role="button"
@@ -472,7 +472,7 @@ fn GraphSvg(
                 >
                     <title>{title}</title>
                     <rect x=n.x y=n.y width=n.width height=n.height rx="4"></rect>
-                    {match n.label.clone() {
+                    {match n.words.clone() {
                         Some(words) => view! {
                             <text x=n.x + 12.0 y=n.y + 17.0>{n.chain.clone()}</text>
                             <text class="words" x=n.x + 12.0 y=n.y + 33.0>{words}</text>

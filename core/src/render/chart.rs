@@ -16,6 +16,9 @@ use crate::kube::Cascade;
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 360;
 const FONT: &str = "sans-serif";
+/// plotters draws a font of size `s` at `s / 1.24` px (its points to pixels); the backend's
+/// estimate is asked with the drawn size, the legend's own layout with this.
+const PLOTTERS_PX_PER_SIZE: f64 = 1.24;
 
 const BLUE: RGBColor = RGBColor(0x1d, 0x4e, 0xd8);
 const AMBER: RGBColor = RGBColor(0x9a, 0x67, 0x00);
@@ -183,7 +186,7 @@ fn legend<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let (mut at, mut y) = (x, y);
     for (label, colour, dashed) in entries {
-        let width = 24 + text_size(label, 14.0 * 0.8).0 as i32 + 18;
+        let width = 24 + text_size(label, 14.0 / PLOTTERS_PX_PER_SIZE).0 as i32 + 18;
         // Wrap to a second row rather than run off the chart.
         if at > x && at + width > WIDTH as i32 - 8 {
             (at, y) = (x, y + 18);

@@ -57,7 +57,7 @@ pub struct Node {
     pub chain: String,
     /// What it stands for in Kubernetes words (a Service, an endpoint, a component), shown
     /// under the name.
-    pub label: Option<String>,
+    pub words: Option<String>,
     pub kind: NodeKind,
     pub rules: usize,
     /// How many chains the node stands for (1 unless it is a group).
@@ -174,8 +174,8 @@ impl ChainGraph {
             if n.kind == NodeKind::Group {
                 continue;
             }
-            n.label = words(&n.chain);
-            if let Some(l) = &n.label {
+            n.words = words(&n.chain);
+            if let Some(l) = &n.words {
                 any = true;
                 n.width = n
                     .width
@@ -327,7 +327,7 @@ fn label_width(label: &str) -> f64 {
 fn node(chain: &str, kind: NodeKind, rules: usize) -> Node {
     Node {
         chain: chain.to_string(),
-        label: None,
+        words: None,
         kind,
         rules,
         members: usize::from(kind != NodeKind::Group),

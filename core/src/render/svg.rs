@@ -32,7 +32,7 @@ pub fn chain_graph(graph: &ChainGraph) -> String {
         );
     }
     for node in &graph.nodes {
-        let (name_y, words) = match &node.label {
+        let (name_y, words) = match &node.words {
             Some(words) => (
                 node.y + 17.0,
                 format!(
