@@ -75,8 +75,11 @@ test('a reload keeps the paste and the view; the address bar holds the link', as
   await app.open();
   const text = seed('kind-v1.23-iptables-v1.8.4.iptables-save');
   await app.paste(text);
-  await app.show('services');
+  // The link of the paste is in the address bar a moment later, and changes with each choice.
   await expect.poll(() => page.evaluate(() => location.hash.length)).toBeGreaterThan(10);
+  const before = await page.evaluate(() => location.hash);
+  await app.show('services');
+  await expect.poll(() => page.evaluate(() => location.hash)).not.toBe(before);
   await page.reload();
   await expect(app.input).toHaveValue(text);
   await expect(page.getByTestId('nav-services')).toHaveAttribute('aria-pressed', 'true');
