@@ -190,6 +190,43 @@ pub struct Outcome {
     /// Tests that cannot be decided and make no difference to this outcome.
     pub either: Vec<String>,
     pub path: Vec<(String, String)>,
+    /// The path as the kernel runs it: hook by hook, each table's base chain in turn.
+    pub hops: Vec<Hop>,
+}
+
+/// One hook of a traced path.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    /// `PREROUTING`, `INPUT`…
+    pub hook: String,
+    /// In the second half of a delivery through `lo`.
+    pub again: bool,
+    pub passes: Vec<Pass>,
+}
+
+/// One table's base chain at a hook, and what the packet met from there.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pass {
+    pub table: String,
+    /// The chains entered, in order, each with what it stands for in Kubernetes words.
+    pub chains: Vec<(String, Option<String>)>,
+    /// What happened there that lasts, in order.
+    pub events: Vec<Event>,
+    /// How the table's walk ended (its last step's action).
+    pub ends: String,
+    /// The first of its steps in [`Outcome::steps`].
+    pub first_step: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A random draw of the kernel (`statistic`, an IPVS scheduler): the share of the packets
+    /// reaching the rule that took this way, and the way.
+    Draw { share: f64, took: String },
+    /// An address rewritten: DNAT, SNAT, MASQUERADE, REDIRECT, IPVS.
+    Nat(String),
+    /// The packet's mark set.
+    Mark(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

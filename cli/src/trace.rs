@@ -138,7 +138,7 @@ fn print_json(t: &Traced<'_>) {
                     "what": a, "says": a.to_string(),
                 })).collect::<Vec<_>>(),
                 "path": o.path.iter().map(|s| serde_json::json!({
-                    "table": s.table, "chain": s.chain,
+                    "hook": s.hook, "table": s.table, "chain": s.chain,
                     "rule": match s.rule {
                         Some(r) => serde_json::json!(r),
                         None => serde_json::json!(Some(s.position()).filter(|p| !p.is_empty())),
@@ -218,9 +218,15 @@ pub fn print_text(t: &Traced<'_>) {
             if o.looped_at == Some(i) {
                 say!("           -- out through lo and in again --");
             }
+            if i == 0 || o.looped_at == Some(i) || o.path[i - 1].hook != s.hook {
+                say!("         {}", s.hook.chain());
+            }
             let rule = format!("{}{}", s.position(), assumed(s));
+            let draw = o
+                .chance(i)
+                .map_or(String::new(), |p| format!("  (random draw: {:.4}%)", p * 100.0));
             say!(
-                "           {:<7} {:<28} {:>6}  {}",
+                "           {:<7} {:<28} {:>6}  {}{draw}",
                 s.table,
                 s.chain,
                 rule,

@@ -197,6 +197,7 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                                     view! { <span class="muted">{format!(" ({n} paths alike; the likeliest shown)")}</span> }
                                 })}
                             </h3>
+                            <PacketPath hops=o.hops.clone() steps=o.steps.clone()/>
                             <ol class="path">
                                 {o
                                     .steps
@@ -265,5 +266,101 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+/// The path as the kernel runs it: the hooks in order, and at each every table's base chain the
+/// packet passed, with the chains it went through, the random draws that chose its way, NAT as
+/// it happened, and how each table's walk ended. A chain opens its first rule in the paste.
+#[component]
+fn PacketPath(hops: Vec<views::Hop>, steps: Vec<views::Step>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let hop_count = hops.len();
+    view! {
+        <ol class="hops" data-testid="packet-path" aria-label="the packet's way, hook by hook">
+            {hops
+                .into_iter()
+                .enumerate()
+                .map(|(h, hop)| {
+                    let title = if hop.again {
+                        format!("{} (in again through lo)", hop.hook)
+                    } else {
+                        hop.hook.clone()
+                    };
+                    view! {
+                        <li class="hop" data-testid="hop" data-hook=hop.hook.clone()>
+                            <h4>{title}</h4>
+                            {hop
+                                .passes
+                                .into_iter()
+                                .map(|pass| {
+                                    let chips = pass
+                                        .chains
+                                        .into_iter()
+                                        .map(|(chain, words)| {
+                                            let line = steps[pass.first_step..]
+                                                .iter()
+                                                .find(|s| s.chain == chain)
+                                                .and_then(|s| s.line);
+                                            let title = match line {
+                                                Some(l) => format!("{chain}: line {l} of the paste"),
+                                                None => chain.clone(),
+                                            };
+                                            view! {
+                                                <button
+                                                    class="chip"
+                                                    title=title
+                                                    disabled=line.is_none()
+                                                    on:click=move |_| {
+                                                        if let Some(line) = line {
+                                                            state.input.with_untracked(|t| select_line(t, line));
+                                                        }
+                                                    }
+                                                >
+                                                    <span class="mono">{chain}</span>
+                                                    {words.map(|w| view! { <span class="words">{w}</span> })}
+                                                </button>
+                                            }
+                                        })
+                                        .collect_view();
+                                    let events = pass
+                                        .events
+                                        .into_iter()
+                                        .map(|e| match e {
+                                            views::Event::Draw { share, took } => view! {
+                                                <li class="event draw" data-testid="hop-draw" data-share=share.to_string()>
+                                                    <span class="p">{format!("{:.2}%", share * 100.0)}</span>
+                                                    " by a random draw: "
+                                                    <span class="mono">{took}</span>
+                                                </li>
+                                            }
+                                            .into_any(),
+                                            views::Event::Nat(what) => view! {
+                                                <li class="event nat" data-testid="hop-nat">{what}</li>
+                                            }
+                                            .into_any(),
+                                            views::Event::Mark(what) => view! {
+                                                <li class="event mark">{what}</li>
+                                            }
+                                            .into_any(),
+                                        })
+                                        .collect_view();
+                                    let (table, attr) = (pass.table.clone(), pass.table);
+                                    view! {
+                                        <div class="pass" data-table=attr>
+                                            <span class="table">{table}</span>
+                                            <div class="chips">{chips}</div>
+                                            <ul class="events">{events}</ul>
+                                            <span class="ends mono">{pass.ends}</span>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()}
+                            {(h + 1 < hop_count).then(|| view! { <span class="next" aria-hidden="true">"→"</span> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
     }
 }

@@ -10,7 +10,7 @@ use chainlens_core::model::Origin;
 use chainlens_core::render::chart::{cascade_svg, conntrack_chart, pool_lines};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
-use chainlens_core::sim::{Assumption, Limits, Query, Verdict};
+use chainlens_core::sim::{Assumption, Effect, Limits, Outcome, Query, Verdict};
 use chainlens_core::{Ruleset, Span};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -537,6 +537,7 @@ impl Session {
                     .iter()
                     .map(|s| (s.table.to_string(), s.chain.to_string()))
                     .collect(),
+                hops: hops(o, &|chain| kube::owners::chain_words(&a.words, chain)),
             })
             .collect();
         let mut path: Vec<(String, String)> = outcomes
@@ -788,6 +789,67 @@ impl Session {
                 })
             }
         }
+    }
+}
+
+/// An outcome's path hook by hook (`Outcome::hops`), in the words the packet-path view shows.
+fn hops(o: &Outcome, words: &dyn Fn(&str) -> Option<String>) -> Vec<views::Hop> {
+    o.hops()
+        .into_iter()
+        .map(|hop| views::Hop {
+            hook: hop.hook.chain().to_string(),
+            again: hop.again,
+            passes: hop
+                .passes
+                .into_iter()
+                .map(|pass| {
+                    let steps = &o.path[pass.steps.clone()];
+                    let mut chains: Vec<(String, Option<String>)> = Vec::new();
+                    let mut events = Vec::new();
+                    for (i, s) in pass.steps.clone().zip(steps) {
+                        if !chains.iter().any(|(c, _)| c == s.chain) {
+                            chains.push((s.chain.to_string(), words(s.chain)));
+                        }
+                        if let Some(share) = o.chance(i) {
+                            events.push(views::Event::Draw {
+                                share,
+                                took: format!("{} {}: {}", s.chain, s.position(), s.effect),
+                            });
+                        }
+                        match &s.effect {
+                            Effect::Dnat(_)
+                            | Effect::Snat(_)
+                            | Effect::Masquerade(_)
+                            | Effect::Redirect(_)
+                            | Effect::Ipvs { .. } => events.push(views::Event::Nat(nat_words(&s.effect))),
+                            Effect::Mark { result, .. } => {
+                                events.push(views::Event::Mark(format!("mark {result:#x}")))
+                            }
+                            _ => {}
+                        }
+                    }
+                    views::Pass {
+                        table: steps.first().map_or(String::new(), |s| s.table.to_string()),
+                        chains,
+                        events,
+                        ends: steps.last().map_or(String::new(), |s| s.effect.to_string()),
+                        first_step: pass.steps.start,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A NAT step as the packet-path view says it.
+fn nat_words(effect: &Effect) -> String {
+    match effect {
+        Effect::Masquerade(Some(ip)) => format!("MASQUERADE: source becomes {ip}"),
+        Effect::Masquerade(None) => "MASQUERADE: source becomes the node's address".to_string(),
+        Effect::Dnat(to) => format!("DNAT: destination becomes {to}"),
+        Effect::Snat(to) => format!("SNAT: source becomes {to}"),
+        Effect::Redirect(to) => format!("REDIRECT: to the node, {to}"),
+        other => other.to_string(),
     }
 }
 

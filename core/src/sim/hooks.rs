@@ -12,7 +12,8 @@ use crate::model::values::Address;
 use crate::model::{ChainIndex, Ruleset, Table};
 
 /// The five netfilter hooks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Hook {
     Prerouting,
     Input,

@@ -19,7 +19,7 @@ mod walk;
 pub use assume::{Assumption, Lookup, Undecidable};
 pub use hooks::{Hook, iptables_priority};
 pub use outcome::{
-    Cutoff, Effect, Outcome, Policy, Simulation, Snat, Step, Unexplored, Verdict, Which,
+    Cutoff, Effect, Hop, Outcome, Pass, Policy, Simulation, Snat, Step, Unexplored, Verdict, Which,
 };
 pub use packet::{Binding, Conn, Entry, Inferred, NodeFacts, Packet};
 pub use query::{Query, QueryError, Traced};

@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use super::assume::{Assumption, Undecidable};
+use super::hooks::Hook;
 use crate::model::Rule;
 use crate::text::Span;
 
@@ -118,6 +119,11 @@ pub struct Step<'r> {
     #[serde(skip)]
     pub source: Option<&'r Rule>,
     pub effect: Effect<'r>,
+    /// The hook the packet was at.
+    pub hook: Hook,
+    /// The probability of the path up to and including this step: the product of the kernel's
+    /// random draws along it (`statistic`, an IPVS scheduler), 1 where there were none.
+    pub p: f64,
 }
 
 impl<'r> Step<'r> {
@@ -247,6 +253,58 @@ impl<'r> Outcome<'r> {
             _ => None,
         })
     }
+
+    /// The path as the kernel runs it: each hook in turn, and in it each table's base chain
+    /// with the steps taken from there (the chains it jumped to included), in priority order.
+    pub fn hops(&self) -> Vec<Hop> {
+        let mut hops: Vec<Hop> = Vec::new();
+        for (i, s) in self.path.iter().enumerate() {
+            let again = self.looped_at.is_some_and(|l| i >= l);
+            let same_hop = hops
+                .last()
+                .is_some_and(|h| h.hook == s.hook && h.again == again);
+            if !same_hop {
+                hops.push(Hop {
+                    hook: s.hook,
+                    again,
+                    passes: Vec::new(),
+                });
+            }
+            let hop = hops.last_mut().expect("pushed above");
+            match hop.passes.last_mut() {
+                Some(pass) if self.path[pass.steps.start].table == s.table => pass.steps.end = i + 1,
+                _ => hop.passes.push(Pass { steps: i..i + 1 }),
+            }
+        }
+        hops
+    }
+
+    /// Where step `i` was a random draw's way (`statistic`, an IPVS scheduler): the share of the
+    /// packets reaching the previous step that took this one.
+    pub fn chance(&self, i: usize) -> Option<f64> {
+        let before = match i {
+            0 => 1.0,
+            _ => self.path.get(i - 1)?.p,
+        };
+        let share = self.path.get(i)?.p / before;
+        (before > 0.0 && share < 1.0 - 1e-12).then_some(share)
+    }
+}
+
+/// One hook of a path ([`Outcome::hops`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub hook: Hook,
+    /// In the second half of a delivery through `lo` (after [`Outcome::looped_at`]).
+    pub again: bool,
+    /// Each table's base chain passed at this hook, in the order they ran.
+    pub passes: Vec<Pass>,
+}
+
+/// The steps one table's base chain took at a hook: indexes into [`Outcome::path`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pass {
+    pub steps: std::ops::Range<usize>,
 }
 
 /// Why part of a simulation was not followed.

@@ -690,3 +690,61 @@ fn a_local_packet_to_the_node_itself_comes_back_in_through_lo() {
     assert_eq!(o.dst, sock("192.0.2.1:6443"));
     assert_eq!(o.verdict, Verdict::Accept);
 }
+
+#[test]
+fn hops_group_the_path_by_hook_and_table_and_chance_names_the_random_draws() {
+    let dump = "*mangle\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n\
+        *nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:SVC - [0:0]\n\
+        -A PREROUTING -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j SVC\n\
+        -A SVC -p tcp -m statistic --mode random --probability 0.25000000000 -j DNAT --to-destination 10.244.0.1:8080\n\
+        -A SVC -p tcp -j DNAT --to-destination 10.244.0.2:8080\n\
+        -A POSTROUTING -j MASQUERADE\nCOMMIT\n";
+    let packet = Packet::new(
+        [198, 51, 100, 7].into(),
+        [10, 96, 0, 1].into(),
+        Protocol::TCP,
+        80,
+        Entry::Outside,
+    );
+    let sim = run(dump, packet, &node());
+    let second = sim
+        .outcomes
+        .iter()
+        .find(|o| o.dnat == Some(sock("10.244.0.2:8080")))
+        .expect("the second endpoint");
+    let hops = second.hops();
+    let shape: Vec<(Hook, Vec<&str>)> = hops
+        .iter()
+        .map(|h| {
+            let tables = h
+                .passes
+                .iter()
+                .map(|p| second.path[p.steps.start].table)
+                .collect();
+            (h.hook, tables)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (Hook::Prerouting, vec!["mangle", "nat"]),
+            (Hook::Postrouting, vec!["mangle", "nat"]),
+        ],
+        "{:?}",
+        second.path
+    );
+    // Every step is in exactly one pass, in order.
+    let covered: Vec<usize> = hops
+        .iter()
+        .flat_map(|h| h.passes.iter().flat_map(|p| p.steps.clone()))
+        .collect();
+    assert_eq!(covered, (0..second.path.len()).collect::<Vec<_>>());
+    // The one random draw on this path: the 75 % that did not take the first endpoint.
+    let draws: Vec<(usize, f64)> = (0..second.path.len())
+        .filter_map(|i| second.chance(i).map(|p| (i, p)))
+        .collect();
+    assert_eq!(draws.len(), 1, "{draws:?}");
+    let (i, share) = draws[0];
+    assert!((share - 0.75).abs() < 1e-9, "{share}");
+    assert_eq!(second.path[i].effect, Effect::Dnat(sock("10.244.0.2:8080")));
+}

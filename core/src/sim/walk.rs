@@ -682,6 +682,8 @@ impl<'s, 'r> Walk<'s, 'r> {
             span,
             source,
             effect,
+            hook: b.at.leg.hook(),
+            p: b.p,
         };
         b.path = Some(Rc::new(Node {
             step,
