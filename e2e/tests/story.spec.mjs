@@ -107,3 +107,37 @@ test('pasted conntrack -L lines are shown as SNAT pool occupancy', async ({ app,
   await expect(section).toContainText('Pasted conntrack entries');
   await expect(section.getByTestId('occupancy-pool').first()).toContainText('of 64512 ports');
 });
+
+test('the packet-path view shows the hooks in order, each table, the draws and NAT where it happens', async ({ app, page }) => {
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  await page.getByTestId('finding').first().getByTestId('finding-trace').click();
+  const outcome = page.getByTestId('trace-outcome').first();
+  const hops = outcome.getByTestId('packet-path').getByTestId('hop');
+  // From outside to the externalIP: routed through the node, to the pod behind docker0.
+  await expect(hops).toHaveCount(3);
+  const order = await hops.evaluateAll((els) => els.map((e) => e.dataset.hook));
+  expect(order).toEqual(['PREROUTING', 'FORWARD', 'POSTROUTING']);
+  // DNAT in nat PREROUTING, the masquerade in nat POSTROUTING: each where the kernel does it.
+  await expect(hops.nth(0).locator('.pass[data-table="nat"]').getByTestId('hop-nat')).toContainText('DNAT: destination becomes 10.100.13.3:53');
+  await expect(hops.nth(2).locator('.pass[data-table="nat"]').getByTestId('hop-nat')).toContainText('MASQUERADE');
+  await expect(hops.nth(1).locator('.pass[data-table="filter"]')).toBeVisible();
+  // The chains say whose they are: the Service's chain carries its name.
+  await expect(hops.nth(0).locator('.chip', { hasText: 'KUBE-SVC-' })).toContainText('ares-k29-bindapp');
+
+  // A Service with two endpoints: each way is a random draw of one half.
+  await app.paste(seed('kind-v1.23-iptables-v1.8.4.iptables-save'));
+  await app.show('trace');
+  await page.getByTestId('trace-from').selectOption('pod');
+  await page.getByTestId('trace-source').fill('10.244.1.5');
+  await page.getByTestId('trace-destination').fill('10.96.0.10');
+  await page.getByTestId('trace-protocol').fill('udp');
+  await page.getByTestId('trace-port').fill('53');
+  await page.getByTestId('trace-submit').click();
+  const draws = page.getByTestId('trace-outcome').getByTestId('hop-draw');
+  await expect(draws).toHaveCount(2);
+  for (const d of await draws.all()) {
+    expect(Number(await d.getAttribute('data-share'))).toBeCloseTo(0.5, 9);
+    await expect(d).toContainText('50.00% by a random draw');
+  }
+});

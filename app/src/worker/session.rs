@@ -832,7 +832,19 @@ fn hops(o: &Outcome, words: &dyn Fn(&str) -> Option<String>) -> Vec<views::Hop> 
                         table: steps.first().map_or(String::new(), |s| s.table.to_string()),
                         chains,
                         events,
-                        ends: steps.last().map_or(String::new(), |s| s.effect.to_string()),
+                        // A walk that ended in NAT or a mark says so among its events already.
+                        ends: match steps.last().map(|s| &s.effect) {
+                            Some(
+                                Effect::Dnat(_)
+                                | Effect::Snat(_)
+                                | Effect::Masquerade(_)
+                                | Effect::Redirect(_)
+                                | Effect::Ipvs { .. }
+                                | Effect::Mark { .. },
+                            )
+                            | None => String::new(),
+                            Some(e) => e.to_string(),
+                        },
                         first_step: pass.steps.start,
                     }
                 })
