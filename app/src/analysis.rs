@@ -12,7 +12,8 @@ use chainlens_core::{Parsed, Summary, read};
 /// Above this many Service ports a table's graph opens with each Service folded into one node.
 pub const FOLD_ABOVE: usize = 40;
 /// Above this many Service ports the folded Services themselves are one node, except those a
-/// search names.
+/// search names; unfolded, only the neighbourhood of the searched Service (or the one the
+/// findings start from) is drawn chain by chain.
 pub const LIST_ABOVE: usize = 300;
 /// Above this many chains of the components beside kube-proxy (Calico, Cilium, Docker…) in a
 /// table, its graph opens with each component's chains folded into one node.
@@ -81,6 +82,46 @@ impl Analysis {
         self.words = kube::owners::service_words(&self.kube.services);
     }
 
+    /// The Service the story starts from: the one the most severe finding about a Service
+    /// names (the first of those), else the first with several endpoints, else the first.
+    pub fn default_service(&self) -> Option<String> {
+        let services = &self.kube.services;
+        self.kube
+            .findings
+            .iter()
+            .filter(|f| f.service.is_some())
+            .rev()
+            .max_by_key(|f| f.severity)
+            .and_then(|f| f.service.clone())
+            .or_else(|| {
+                services
+                    .iter()
+                    .find(|s| s.endpoints.len() > 1)
+                    .or(services.first())
+                    .map(|s| s.name.clone())
+            })
+    }
+
+    /// What a graph leaves out, said: beyond [`LIST_ABOVE`] Services an unfolded graph shows
+    /// one neighbourhood, not every chain.
+    pub fn graph_note(&self, fold: Fold, search: &str) -> Option<String> {
+        let n = self.kube.services.len();
+        if fold.services || n <= LIST_ABOVE {
+            return None;
+        }
+        let around = match search.trim() {
+            "" => self
+                .default_service()
+                .map_or("no Service".to_string(), |s| {
+                    format!("{s} (the Service the other views open on)")
+                }),
+            s => format!("the Services matching “{s}”"),
+        };
+        Some(format!(
+            "{n} Services are too many to draw chain by chain: shown are the chains of {around} and every chain they reach or are reached from; the other Services' chains are one node. Search to show another Service."
+        ))
+    }
+
     pub fn tables(&self) -> Vec<String> {
         self.parsed
             .ruleset
@@ -127,15 +168,30 @@ impl Analysis {
     ) -> Option<ChainGraph> {
         let t = self.parsed.ruleset.table(table)?;
         let words = |chain: &str| kube::owners::chain_words(&self.words, chain);
-        if !fold.services && !fold.components {
+        let many = self.kube.services.len() > LIST_ABOVE;
+        if !fold.services && !fold.components && !many {
             return Some(ChainGraph::of(t).with_words(&words));
         }
-        let many = self.kube.services.len() > LIST_ABOVE;
         let search = search.trim().to_ascii_lowercase();
-        let rest = format!(
-            "{} more Services (search to show)",
-            self.kube.services.len()
-        );
+        let named =
+            |service: &str| !search.is_empty() && service.to_ascii_lowercase().contains(&search);
+        // Unfolded beyond LIST_ABOVE Services: only the neighbourhood of the searched Services
+        // (or, without a search, of the Service the story starts from) is drawn chain by chain.
+        let focus = self.default_service();
+        let near = |service: &str| {
+            named(service) || (search.is_empty() && focus.as_deref() == Some(service))
+        };
+        let rest = if fold.services {
+            format!(
+                "{} more Services (search to show)",
+                self.kube.services.len()
+            )
+        } else {
+            format!(
+                "the chains of {} other Services (search to show)",
+                self.kube.services.len()
+            )
+        };
         // A component with a chain or two keeps them as they are: a group would only hide names.
         let mut per_owner: HashMap<kube::owners::Owner, usize> = HashMap::new();
         for c in &t.chains {
@@ -152,12 +208,14 @@ impl Analysis {
                     let label = component_label(owner);
                     return (!expanded.contains(&label)).then_some(label);
                 }
-                let service = self.owner.get(chain).filter(|_| fold.services)?;
+                let service = self.owner.get(chain)?;
+                if !fold.services {
+                    return (!near(service)).then(|| rest.clone());
+                }
                 if expanded.iter().any(|e| e == service) {
                     return None;
                 }
-                let named = !search.is_empty() && service.to_ascii_lowercase().contains(&search);
-                if many && !named {
+                if many && !named(service) {
                     Some(rest.clone())
                 } else {
                     Some(service.clone())

@@ -140,6 +140,8 @@ pub struct Graph {
     pub graph: ChainGraph,
     pub node_titles: Vec<String>,
     pub edge_titles: Vec<String>,
+    /// What the graph leaves out, when it draws a neighbourhood rather than every chain.
+    pub note: Option<String>,
 }
 
 /// One probability cascade, charted.

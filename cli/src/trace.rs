@@ -222,9 +222,9 @@ pub fn print_text(t: &Traced<'_>) {
                 say!("         {}", s.hook.chain());
             }
             let rule = format!("{}{}", s.position(), assumed(s));
-            let draw = o
-                .chance(i)
-                .map_or(String::new(), |p| format!("  (random draw: {:.4}%)", p * 100.0));
+            let draw = o.chance(i).map_or(String::new(), |p| {
+                format!("  (random draw: {:.4}%)", p * 100.0)
+            });
             say!(
                 "           {:<7} {:<28} {:>6}  {}{draw}",
                 s.table,

@@ -83,3 +83,44 @@ test('the first screen names the example and offers the founding story', async (
   await expect(page.getByTestId('example-note')).toContainText('bind-kube-proxy-v1.4.21');
   await expect(page.getByTestId('finding').first()).toHaveAttribute('data-code', 'external-masquerade');
 });
+
+test('unfolding thousands of Services draws one neighbourhood, says so, and a search moves it', async ({ app, page }) => {
+  await app.open();
+  const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]'];
+  const rules = ['-A PREROUTING -j KUBE-SERVICES', '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000'];
+  for (let i = 0; i < 1000; i++) {
+    const h = String(i).padStart(16, '0');
+    lines.push(`:KUBE-SVC-${h} - [0:0]`, `:KUBE-SEP-${h}A - [0:0]`, `:KUBE-SEP-${h}B - [0:0]`);
+    rules.push(`-A KUBE-SERVICES -d 10.96.${i >> 8}.${i & 255}/32 -p tcp -m comment --comment "ns/svc${i}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-${h}`);
+    rules.push(`-A KUBE-SVC-${h} -m comment --comment "ns/svc${i}:http" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-${h}A`);
+    rules.push(`-A KUBE-SVC-${h} -m comment --comment "ns/svc${i}:http" -j KUBE-SEP-${h}B`);
+    for (const e of ['A', 'B']) {
+      rules.push(`-A KUBE-SEP-${h}${e} -s 10.244.${i >> 7}.${(i & 127) * 2}/32 -m comment --comment "ns/svc${i}:http" -j KUBE-MARK-MASQ`);
+      rules.push(`-A KUBE-SEP-${h}${e} -p tcp -m comment --comment "ns/svc${i}:http" -m tcp -j DNAT --to-destination 10.244.${i >> 7}.${(i & 127) * 2 + (e === 'A' ? 0 : 1)}:8080`);
+    }
+  }
+  // The text set at once (Playwright's fill types 700 KB into the field too slowly).
+  await app.input.evaluate((el, text) => {
+    el.value = text;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, [...lines, ...rules, 'COMMIT', ''].join('\n'));
+  await expect(page.getByTestId('busy')).toHaveCount(0);
+  await expect(app.summary).toContainText('3003 chains');
+  await app.show('graph');
+  await expect(page.getByTestId('fold-services')).toBeChecked();
+  await page.getByTestId('fold-services').uncheck();
+  // 3,000 chains: drawn one by one they froze the tab; now one Service's and the rest as one.
+  const note = page.getByTestId('graph-note');
+  await expect(note).toContainText('1000 Services are too many to draw chain by chain');
+  const nodes = app.graph.locator('[data-testid="chain-node"]');
+  await expect(nodes.first()).toBeVisible();
+  expect(await nodes.count()).toBeLessThan(20);
+  await expect(app.graph.locator('[data-testid="chain-node"][data-chain^="KUBE-SEP-"]')).toHaveCount(2);
+  await expect(app.node('the chains of 1000 other Services (search to show)')).toBeVisible();
+  // A search unfolds the Service it names instead.
+  await page.getByTestId('graph-search').fill('ns/svc734:http');
+  await expect(app.node('KUBE-SVC-0000000000000734')).toBeVisible();
+  await expect(app.node('KUBE-SEP-0000000000000734A')).toBeVisible();
+  await expect(note).toContainText('the Services matching “ns/svc734:http”');
+  expect(await nodes.count()).toBeLessThan(20);
+});

@@ -156,6 +156,11 @@ pub fn ChainGraphView() -> impl IntoView {
                     on:input=move |ev| state.search.set(event_target_value(&ev))
                 />
             </div>
+            {move || {
+                current
+                    .with(|g| g.as_ref().and_then(|g| g.note.clone()))
+                    .map(|note| view! { <p class="note" data-testid="graph-note">{note}</p> })
+            }}
             <div class="graph-body">
                 <div
                     class="graph-scroll"
@@ -369,6 +374,7 @@ fn GraphSvg(
         graph,
         node_titles,
         edge_titles,
+        note: _,
     } = graph;
     let table = graph.table.clone();
     let on_path = move |chain: &str| {

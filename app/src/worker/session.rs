@@ -244,21 +244,7 @@ impl Session {
             findings_total: a.kube.findings.len(),
             // The story starts where the most severe finding about a Service points (the first
             // of those).
-            default_service: a
-                .kube
-                .findings
-                .iter()
-                .filter(|f| f.service.is_some())
-                .rev()
-                .max_by_key(|f| f.severity)
-                .and_then(|f| f.service.clone())
-                .or_else(|| {
-                    services
-                        .iter()
-                        .find(|s| s.endpoints.len() > 1)
-                        .or(services.first())
-                        .map(|s| s.name.clone())
-                }),
+            default_service: a.default_service(),
             conntrack_entries: a.parsed.conntrack.len(),
             conntrack_pools: chainlens_core::conntrack::pool_occupancy(&a.parsed.conntrack),
             // The toggle shows as ticked when the default table's graph opens folded.
@@ -374,7 +360,9 @@ impl Session {
         self.understand_once();
         let a = self.analysis.as_ref()?;
         let table = table.or_else(|| a.default_table())?;
-        let graph = a.graph(&table, a.fold(&table, fold), expanded, search)?;
+        let fold = a.fold(&table, fold);
+        let graph = a.graph(&table, fold, expanded, search)?;
+        let note = a.graph_note(fold, search);
         let t = a.parsed.ruleset.table(&table)?;
         let index = t.index();
         let services = &a.kube.services;
@@ -428,6 +416,7 @@ impl Session {
             graph,
             node_titles,
             edge_titles,
+            note,
         })
     }
 
@@ -821,7 +810,9 @@ fn hops(o: &Outcome, words: &dyn Fn(&str) -> Option<String>) -> Vec<views::Hop> 
                             | Effect::Snat(_)
                             | Effect::Masquerade(_)
                             | Effect::Redirect(_)
-                            | Effect::Ipvs { .. } => events.push(views::Event::Nat(nat_words(&s.effect))),
+                            | Effect::Ipvs { .. } => {
+                                events.push(views::Event::Nat(nat_words(&s.effect)))
+                            }
                             Effect::Mark { result, .. } => {
                                 events.push(views::Event::Mark(format!("mark {result:#x}")))
                             }

@@ -27,6 +27,23 @@ pub struct ChainGraph {
     pub edges: Vec<Edge>,
     pub width: f64,
     pub height: f64,
+    /// Each layer's column: its left and right x.
+    pub columns: Vec<(f64, f64)>,
+    /// The distance from one row's top to the next's (the same in every column, so the gaps
+    /// between rows line up across the graph and a jump over several columns runs in one).
+    pub pitch: f64,
+}
+
+/// One piece of an edge's route ([`ChainGraph::edge_route`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Segment {
+    /// A straight line to the point.
+    Line(f64, f64),
+    /// An S-curve to the point, leaving and arriving horizontally (a cubic Bézier with both
+    /// control points half way across).
+    Curve(f64, f64),
+    /// A curve to the point bowing out to the right of both ends (a jump backwards).
+    Bow(f64, f64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +178,8 @@ impl ChainGraph {
             edges,
             width: 0.0,
             height: 0.0,
+            columns: Vec::new(),
+            pitch: NODE_HEIGHT,
         };
         graph.layout();
         graph
@@ -202,27 +221,76 @@ impl ChainGraph {
         )
     }
 
-    /// The SVG path of an edge: a horizontal S-curve from the right side of its source to the
-    /// left side of its target (or a loop round the right when it points backwards).
+    /// The SVG path of an edge ([`ChainGraph::edge_route`]).
     pub fn edge_path(&self, edge: &Edge) -> String {
+        let (start, route) = self.edge_route(edge);
+        let mut d = format!("M{:.1},{:.1}", start.0, start.1);
+        let mut at = start;
+        for seg in route {
+            match seg {
+                Segment::Line(x, y) => d.push_str(&format!(" L{x:.1},{y:.1}")),
+                Segment::Curve(x, y) => {
+                    let mid = (at.0 + x) / 2.0;
+                    d.push_str(&format!(
+                        " C{mid:.1},{:.1} {mid:.1},{y:.1} {x:.1},{y:.1}",
+                        at.1
+                    ));
+                }
+                Segment::Bow(x, y) => {
+                    let reach = COLUMN_GAP / 2.0;
+                    d.push_str(&format!(
+                        " C{:.1},{:.1} {:.1},{y:.1} {x:.1},{y:.1}",
+                        at.0 + reach,
+                        at.1,
+                        x + reach
+                    ));
+                }
+            }
+            at = match seg {
+                Segment::Line(x, y) | Segment::Curve(x, y) | Segment::Bow(x, y) => (x, y),
+            };
+        }
+        d
+    }
+
+    /// An edge's route around the nodes: from the right side of its source, straight to the
+    /// edge of its column, and in the gap between columns curving to the left side of its
+    /// target. A jump over several columns curves into the gap between two rows instead
+    /// (rows line up across columns), runs along it, and curves into its target from the last
+    /// gap. A jump backwards (a loop; iptables forbids them, a paste may not) bows round the
+    /// right of its target.
+    pub fn edge_route(&self, edge: &Edge) -> ((f64, f64), Vec<Segment>) {
         let (a, b) = (&self.nodes[edge.from], &self.nodes[edge.to]);
         let (x1, y1) = (a.x + a.width, a.y + a.height / 2.0);
         let (x2, y2) = (b.x, b.y + b.height / 2.0);
-        if x2 > x1 {
-            let bend = (x2 - x1) / 2.0;
-            format!(
-                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
-                x1 + bend,
-                x2 - bend
-            )
-        } else {
-            let (bx2, reach) = (b.x + b.width, COLUMN_GAP / 2.0);
-            format!(
-                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {bx2:.1},{y2:.1}",
-                x1 + reach,
-                bx2 + reach
-            )
+        let column = |layer: usize| self.columns.get(layer).copied();
+        let (Some((_, right)), true) = (column(a.layer), b.layer > a.layer) else {
+            return ((x1, y1), vec![Segment::Bow(b.x + b.width, y2)]);
+        };
+        let mut route = Vec::new();
+        if right > x1 {
+            route.push(Segment::Line(right, y1));
         }
+        if b.layer == a.layer + 1 {
+            route.push(Segment::Curve(x2, y2));
+            return ((x1, y1), route);
+        }
+        // The gap between rows next to the target, on the source's side.
+        let row = ((b.y - MARGIN) / (self.pitch + ROW_GAP)).round();
+        let gap_above = MARGIN + row * (self.pitch + ROW_GAP) - ROW_GAP / 2.0;
+        let lane = if y1 <= y2 {
+            gap_above
+        } else {
+            gap_above + self.pitch + ROW_GAP
+        };
+        let before = column(b.layer - 1).map_or(x2 - COLUMN_GAP, |(_, r)| r);
+        let first = column(a.layer + 1).map_or(right + COLUMN_GAP, |(l, _)| l);
+        route.push(Segment::Curve(first, lane));
+        if before > first {
+            route.push(Segment::Line(before, lane));
+        }
+        route.push(Segment::Curve(x2, y2));
+        ((x1, y1), route)
     }
 
     fn layout(&mut self) {
@@ -302,6 +370,8 @@ impl ChainGraph {
             .fold(NODE_HEIGHT, f64::max);
         let mut x = MARGIN;
         let mut height: f64 = 0.0;
+        self.pitch = pitch;
+        self.columns.clear();
         for column in &columns {
             let width = column
                 .iter()
@@ -313,6 +383,7 @@ impl ChainGraph {
                 node.y = MARGIN + r as f64 * (pitch + ROW_GAP);
                 height = height.max(node.y + pitch);
             }
+            self.columns.push((x, x + width));
             x += width + COLUMN_GAP;
         }
         self.width = (x - COLUMN_GAP + MARGIN).max(2.0 * MARGIN);
@@ -374,6 +445,92 @@ mod tests {
         assert_eq!(g.edges.len(), 1);
         assert_eq!(g.edges[0].rules, [1, 2]);
         assert_eq!(g.nodes[1].kind, NodeKind::Missing);
+    }
+
+    /// Points along a route, every 1/20 of each piece.
+    fn sample(start: (f64, f64), route: &[Segment]) -> Vec<(f64, f64)> {
+        let mut at = start;
+        let mut out = vec![start];
+        for seg in route {
+            let (x, y) = match *seg {
+                Segment::Line(x, y) | Segment::Curve(x, y) | Segment::Bow(x, y) => (x, y),
+            };
+            for k in 1..=20 {
+                let t = f64::from(k) / 20.0;
+                let p = match seg {
+                    Segment::Line(..) => (at.0 + (x - at.0) * t, at.1 + (y - at.1) * t),
+                    // A cubic with both control points at mid x: y by the Bézier weights.
+                    _ => {
+                        let mid = (at.0 + x) / 2.0;
+                        let (u, w) = (1.0 - t, t);
+                        (
+                            u * u * u * at.0
+                                + 3.0 * u * u * w * mid
+                                + 3.0 * u * w * w * mid
+                                + w * w * w * x,
+                            (u * u * u + 3.0 * u * u * w) * at.1
+                                + (3.0 * u * w * w + w * w * w) * y,
+                        )
+                    }
+                };
+                out.push(p);
+            }
+            at = (x, y);
+        }
+        out
+    }
+
+    #[test]
+    fn edges_go_round_the_nodes_they_do_not_join() {
+        // kube-proxy's shape: KUBE-SERVICES, the SVC and SEP chains and KUBE-MARK-MASQ jumped
+        // to from every layer, chains of different widths.
+        let mut text = String::from(
+            "*nat\n:PREROUTING ACCEPT\n:OUTPUT ACCEPT\n:POSTROUTING ACCEPT\n:KUBE-SERVICES -\n:KUBE-MARK-MASQ -\n:KUBE-POSTROUTING -\n:KUBE-NODEPORTS -\n\
+             -A PREROUTING -j KUBE-SERVICES\n-A OUTPUT -j KUBE-SERVICES\n-A POSTROUTING -j KUBE-POSTROUTING\n\
+             -A KUBE-SERVICES -j KUBE-NODEPORTS\n-A KUBE-NODEPORTS -j KUBE-MARK-MASQ\n",
+        );
+        for s in 0..6 {
+            text.push_str(&format!(
+                "-A KUBE-SERVICES -j KUBE-MARK-MASQ\n-A KUBE-SERVICES -j KUBE-SVC-{s}\n"
+            ));
+            if s % 2 == 0 {
+                text.push_str(&format!("-A KUBE-NODEPORTS -j KUBE-EXT-LONGER-NAME-{s}\n-A KUBE-EXT-LONGER-NAME-{s} -j KUBE-SVC-{s}\n-A KUBE-EXT-LONGER-NAME-{s} -j KUBE-MARK-MASQ\n"));
+            }
+            for e in 0..2 {
+                text.push_str(&format!(
+                    "-A KUBE-SVC-{s} -j KUBE-SEP-{s}{e}\n-A KUBE-SEP-{s}{e} -j KUBE-MARK-MASQ\n"
+                ));
+            }
+        }
+        text.push_str("COMMIT\n");
+        let parsed = crate::parse(&text);
+        let mut long = 0;
+        for table in &parsed.ruleset.tables {
+            let g = ChainGraph::of(table)
+                .with_words(&|c: &str| c.starts_with("KUBE-SVC").then(|| "a Service".into()));
+            for e in &g.edges {
+                let (start, route) = g.edge_route(e);
+                long += usize::from(g.nodes[e.to].layer > g.nodes[e.from].layer + 1);
+                for (x, y) in sample(start, &route) {
+                    for (i, n) in g.nodes.iter().enumerate() {
+                        let inside = x > n.x + 0.5
+                            && x < n.x + n.width - 0.5
+                            && y > n.y + 0.5
+                            && y < n.y + n.height - 0.5;
+                        assert!(
+                            !inside || i == e.from || i == e.to,
+                            "{} crosses {} at ({x:.1}, {y:.1})",
+                            g.edge_title(e),
+                            n.chain
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            long > 3,
+            "the fixture has jumps over several columns ({long})"
+        );
     }
 
     #[test]

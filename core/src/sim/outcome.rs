@@ -272,7 +272,9 @@ impl<'r> Outcome<'r> {
             }
             let hop = hops.last_mut().expect("pushed above");
             match hop.passes.last_mut() {
-                Some(pass) if self.path[pass.steps.start].table == s.table => pass.steps.end = i + 1,
+                Some(pass) if self.path[pass.steps.start].table == s.table => {
+                    pass.steps.end = i + 1
+                }
                 _ => hop.passes.push(Pass { steps: i..i + 1 }),
             }
         }
