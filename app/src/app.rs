@@ -106,6 +106,28 @@ pub struct AppState {
     pub link_error: RwSignal<Option<String>>,
     /// Choices to put back once the text being read has been read (a link, a saved file).
     pub restoring: StoredValue<Option<ShareState>>,
+    /// Bumped when the window has been resized (and has stopped for a moment): charts are
+    /// drawn again at their panel's new width ([`chart_width`]).
+    pub resized: RwSignal<u64>,
+}
+
+/// The width charts are drawn at: the analysis pane's (an embed's: the window's) less its
+/// padding, in steps of 40 px so small changes do not draw again.
+pub fn chart_width() -> u32 {
+    let pane = document()
+        .query_selector(".result-pane")
+        .ok()
+        .flatten()
+        .map(|e| f64::from(e.client_width()))
+        .filter(|w| *w > 0.0);
+    let width = pane.unwrap_or_else(|| {
+        window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .unwrap_or(800.0)
+    }) - 40.0;
+    ((width.max(0.0) as u32) / 40) * 40
 }
 
 impl AppState {
@@ -227,8 +249,23 @@ pub fn App() -> impl IntoView {
         compare_packet: RwSignal::new((String::new(), String::new(), "udp".to_string())),
         link_error: RwSignal::new(link_error),
         restoring: StoredValue::new(opened.clone()),
+        resized: RwSignal::new(0),
     };
     provide_context(state);
+    // Charts follow their panel's width once a resize has settled.
+    let settling = StoredValue::new(0u64);
+    let _ = window_event_listener(leptos::ev::resize, move |_| {
+        settling.update_value(|n| *n += 1);
+        let mine = settling.get_value();
+        set_timeout(
+            move || {
+                if settling.get_value() == mine {
+                    state.resized.update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_millis(200),
+        );
+    });
     client::start(move |reason| {
         // What was shown belongs to a paste the worker no longer holds: drop it, keep the text.
         let _ = state.died.try_set(Some(reason));

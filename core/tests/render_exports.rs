@@ -160,3 +160,41 @@ fn graph_nodes_say_what_they_stand_for_in_kubernetes_words() {
     valid_svg(&svg);
     assert!(svg.contains(r#"<text class="words""#) && svg.contains("kube-system/kube-dns:dns"));
 }
+
+/// A chart asked for at a panel's width is drawn at that width (clamped to the range a panel
+/// may ask for), its plot area (which the read-out maps the pointer through) inside it.
+#[test]
+fn charts_are_drawn_at_the_width_asked() {
+    use chainlens_core::render::chart::{WIDTHS, cascade_chart, conntrack_chart};
+    let parsed = chainlens_core::parse(&kind());
+    let (facts, _) = NodeFacts::infer(&parsed.ruleset);
+    let analysis = Analysis::of(&parsed.ruleset, &facts);
+    let routing = Routing {
+        pools: vec![Pool {
+            endpoint: std::net::SocketAddr::from(([203, 0, 113, 3], 53)),
+            snat: Some(std::net::IpAddr::from([192, 0, 2, 1])),
+            share: 1.0,
+            ceiling: 64_512,
+            random_fully: false,
+        }],
+        unpooled: 0.0,
+        refused: 0.0,
+        unexplored: 0.0,
+        assumptions: Vec::new(),
+    };
+    let mut t = Traffic::new(routing, Protocol::UDP, Profile::Constant(2500.0));
+    t.duration = 60;
+    let series = analytic(&t);
+    for width in [300, 640, 1180, 5000] {
+        let drawn = width.clamp(*WIDTHS.start(), *WIDTHS.end());
+        let size = format!("width=\"{drawn}\"");
+        let svg = cascade_chart(&Cascade::of(&analysis.services[0]), width);
+        valid_svg(&svg);
+        assert!(svg.contains(&size), "{width}: {}", &svg[..200]);
+        let (svg, area) = conntrack_chart("pool", &[&series], &pool_lines(&t.routing), None, width);
+        valid_svg(&svg);
+        assert!(svg.contains(&size), "{width}: {}", &svg[..200]);
+        assert_eq!(area.width, f64::from(drawn));
+        assert!(area.left > 0.0 && area.right < area.width && area.right > area.left + 200.0, "{area:?}");
+    }
+}

@@ -141,3 +141,26 @@ test('the packet-path view shows the hooks in order, each table, the draws and N
     await expect(d).toContainText('50.00% by a random draw');
   }
 });
+
+test('charts are drawn again at their panel\'s width when the window is resized', async ({ app, page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await app.open();
+  await app.paste(seed('bind-kube-proxy-v1.4.21.iptables-save'));
+  await page.getByTestId('finding').first().getByTestId('finding-plan').click();
+  const svg = page.getByTestId('conntrack-chart').locator('svg');
+  await expect(svg).toBeVisible();
+  const wide = Number(await svg.getAttribute('width'));
+  const pane = await page.locator('.result-pane').boundingBox();
+  // Drawn for the pane (not at a fixed 760 and scaled).
+  expect(wide).toBeGreaterThan(pane.width - 120);
+  expect(wide).toBeLessThanOrEqual(pane.width);
+  await page.setViewportSize({ width: 640, height: 900 });
+  await expect.poll(async () => Number(await svg.getAttribute('width'))).toBeLessThan(wide - 100);
+  const narrow = await page.locator('.result-pane').boundingBox();
+  expect(Number(await svg.getAttribute('width'))).toBeLessThanOrEqual(Math.max(narrow.width, 480));
+  // The cascade follows as well.
+  await app.show('cascade');
+  const bars = page.getByTestId('cascade-chart').first().locator('svg');
+  await expect(bars).toBeVisible();
+  expect(Number(await bars.getAttribute('width'))).toBeLessThanOrEqual(Math.max(narrow.width, 480));
+});

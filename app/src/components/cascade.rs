@@ -107,8 +107,10 @@ pub fn CascadeView() -> impl IntoView {
     let cascades = asked(
         move || {
             state.generation.track();
+            state.resized.track();
             let service = chosen_service(&state)?;
-            Some((Ask::Cascade { service }, None))
+            let width = crate::app::chart_width();
+            Some((Ask::Cascade { service, width }, None))
         },
         |a| match a {
             Answer::Cascade(c) => Some(c),

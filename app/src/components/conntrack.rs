@@ -50,8 +50,10 @@ pub fn ConntrackView() -> impl IntoView {
     let result = asked(
         move || {
             state.generation.track();
+            state.resized.track();
             let plan = form.get();
-            (!plan.target.is_empty()).then_some((Ask::Plan { plan }, None))
+            let width = crate::app::chart_width();
+            (!plan.target.is_empty()).then_some((Ask::Plan { plan, width }, None))
         },
         |a| match a {
             Answer::Plan(p) => Some(p),

@@ -48,8 +48,10 @@ pub enum Ask {
         expanded: Vec<String>,
         search: String,
     },
+    /// A Service's cascades, charted `width` wide.
     Cascade {
         service: String,
+        width: u32,
     },
     /// One chain of a table: its rules as written and in words, for the graph's side panel.
     Chain {
@@ -59,8 +61,10 @@ pub enum Ask {
     Trace {
         query: TraceQuery,
     },
+    /// A conntrack plan run, charted `width` wide.
     Plan {
         plan: Plan,
+        width: u32,
     },
     /// A second ruleset (beside the question) against the paste, and a packet through both.
     Compare {

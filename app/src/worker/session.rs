@@ -7,7 +7,7 @@ use std::rc::Rc;
 use chainlens_core::conntrack::Request;
 use chainlens_core::kube::{self, Cascade, CascadeForm, Policy, ServicePort};
 use chainlens_core::model::Origin;
-use chainlens_core::render::chart::{cascade_svg, conntrack_chart, pool_lines};
+use chainlens_core::render::chart::{cascade_chart, cascade_svg, conntrack_chart, pool_lines};
 use chainlens_core::render::{svg, text};
 use chainlens_core::share::{self, Plan, ShareState, TraceQuery};
 use chainlens_core::sim::{Assumption, Effect, Limits, Outcome, Query, Verdict};
@@ -107,10 +107,10 @@ impl Session {
                 expanded,
                 search,
             } => Answer::Graph(self.graph(table, fold, &expanded, &search)),
-            Ask::Cascade { service } => Answer::Cascade(self.cascade(&service)),
+            Ask::Cascade { service, width } => Answer::Cascade(self.cascade(&service, width)),
             Ask::Chain { table, chain } => Answer::Chain(self.chain(&table, &chain)),
             Ask::Trace { query } => Answer::Trace(self.trace(&query)),
-            Ask::Plan { plan } => Answer::Plan(self.plan(&plan)),
+            Ask::Plan { plan, width } => Answer::Plan(self.plan(&plan, width)),
             Ask::Compare {
                 dst,
                 port,
@@ -420,7 +420,7 @@ impl Session {
         })
     }
 
-    fn cascade(&mut self, service: &str) -> Vec<views::Cascade> {
+    fn cascade(&mut self, service: &str, width: u32) -> Vec<views::Cascade> {
         let Some(s) = self.all_services().iter().find(|s| s.name == service) else {
             return Vec::new();
         };
@@ -435,7 +435,7 @@ impl Session {
                 };
                 views::Cascade {
                     title: format!("{} — {form}", c.chain),
-                    svg: cascade_svg(&c),
+                    svg: cascade_chart(&c, width),
                     steps: c
                         .steps
                         .iter()
@@ -543,7 +543,7 @@ impl Session {
         })
     }
 
-    fn plan(&self, form: &Plan) -> Result<views::Plan, String> {
+    fn plan(&self, form: &Plan, width: u32) -> Result<views::Plan, String> {
         let a = self
             .analysis
             .as_ref()
@@ -566,7 +566,7 @@ impl Session {
             .samples
             .as_ref()
             .map(|s| (s.samples.as_slice(), offset));
-        let (svg, plot) = conntrack_chart(&label, &runs, &pools, measured);
+        let (svg, plot) = conntrack_chart(&label, &runs, &pools, measured, width);
         let first = planned.runs.first();
         let saturation = traffic.saturation_rate();
         let summary = match (first.and_then(|s| s.first_drop), saturation, first) {

@@ -13,7 +13,10 @@ use plotters_backend::{BackendColor, BackendCoord, DrawingErrorKind};
 use crate::conntrack::{Routing, Sample, Series};
 use crate::kube::Cascade;
 
-const WIDTH: u32 = 760;
+/// The width charts are drawn at unless asked for another (the CLI, exports), and the range a
+/// panel may ask for; the height stays.
+pub const WIDTH: u32 = 760;
+pub const WIDTHS: std::ops::RangeInclusive<u32> = 480..=1600;
 const HEIGHT: u32 = 360;
 const FONT: &str = "sans-serif";
 /// plotters draws a font of size `s` at `s / 1.24` px (its points to pixels); the backend's
@@ -140,12 +143,13 @@ fn text_size(text: &str, size: f64) -> (u32, u32) {
 /// drawing error (none is expected: the backend writes to a string) leaves what was drawn.
 fn svg<T: Default>(
     label: &str,
+    width: u32,
     draw: impl FnOnce(&DrawingArea<Measured<SVGBackend>, Shift>) -> Result<T, String>,
 ) -> (String, T) {
     let mut out = String::new();
     let drawn;
     {
-        let root = Measured(SVGBackend::with_string(&mut out, (WIDTH, HEIGHT))).into_drawing_area();
+        let root = Measured(SVGBackend::with_string(&mut out, (width, HEIGHT))).into_drawing_area();
         drawn = draw(&root).unwrap_or_default();
         let _ = root.present();
     }
@@ -185,10 +189,11 @@ fn legend<DB: DrawingBackend>(
     entries: &[(String, RGBColor, bool)],
 ) -> Result<(), String> {
     let (mut at, mut y) = (x, y);
+    let right = area.dim_in_pixel().0 as i32 - 8;
     for (label, colour, dashed) in entries {
         let width = 24 + text_size(label, 14.0 / PLOTTERS_PX_PER_SIZE).0 as i32 + 18;
         // Wrap to a second row rather than run off the chart.
-        if at > x && at + width > WIDTH as i32 - 8 {
+        if at > x && at + width > right {
             (at, y) = (x, y + 18);
         }
         if *dashed {
@@ -243,6 +248,12 @@ fn nice(v: f64) -> f64 {
 /// Effective share of new connections per endpoint as bars, `1/n` as a dashed line; each bar
 /// named by its endpoint and its rule's own probability.
 pub fn cascade_svg(c: &Cascade) -> String {
+    cascade_chart(c, WIDTH)
+}
+
+/// [`cascade_svg`] `width` units wide (clamped to [`WIDTHS`]), labels cut to fit.
+pub fn cascade_chart(c: &Cascade, width: u32) -> String {
+    let width = width.clamp(*WIDTHS.start(), *WIDTHS.end());
     let n = c.steps.len().max(1);
     let top = c
         .steps
@@ -253,7 +264,7 @@ pub fn cascade_svg(c: &Cascade) -> String {
     let max = nice(top * 1.15).min(1.0).max(top);
     let title = format!(
         "{} — {n} endpoint{}",
-        truncate(&c.service, 60),
+        truncate(&c.service, (width as usize - 200) / 10),
         if n == 1 { "" } else { "s" }
     );
     let labels: Vec<String> = c
@@ -262,7 +273,7 @@ pub fn cascade_svg(c: &Cascade) -> String {
         .map(|s| {
             truncate(
                 s.endpoint.as_deref().unwrap_or("(not in the paste)"),
-                (640 / n / 7).max(6),
+                ((width as usize - 120) / n / 7).max(6),
             )
         })
         .collect();
@@ -275,6 +286,7 @@ pub fn cascade_svg(c: &Cascade) -> String {
     };
     svg(
         &format!("probability cascade of {}", c.service),
+        width,
         |root| -> Result<(), String> {
             let mut chart = ChartBuilder::on(root)
                 .caption(&title, (FONT, 18))
@@ -360,7 +372,7 @@ pub fn cascade_svg(c: &Cascade) -> String {
             )?;
             root.draw(&Text::new(
                 format!("sum {:.12}, spread {:.2e}", c.sum, c.spread),
-                (WIDTH as i32 - 250, HEIGHT as i32 - 24),
+                (width as i32 - 250, HEIGHT as i32 - 24),
                 (FONT, 13).into_font().color(&GREY),
             ))
             .map_err(err)
@@ -403,7 +415,7 @@ pub fn conntrack_svg(
     pools: &[PoolLine],
     measured: Option<(&[Sample], f64)>,
 ) -> String {
-    conntrack_chart(label, runs, pools, measured).0
+    conntrack_chart(label, runs, pools, measured, WIDTH).0
 }
 
 /// [`conntrack_svg`], with where its plot area is (for a read-out at the pointer).
@@ -412,7 +424,9 @@ pub fn conntrack_chart(
     runs: &[&Series],
     pools: &[PoolLine],
     measured: Option<(&[Sample], f64)>,
+    width: u32,
 ) -> (String, PlotArea) {
+    let width = width.clamp(*WIDTHS.start(), *WIDTHS.end());
     let duration = runs
         .iter()
         .filter_map(|s| s.points.last().map(|p| p.t))
@@ -444,6 +458,7 @@ pub fn conntrack_chart(
     };
     svg(
         &format!("conntrack entries over time: {label}"),
+        width,
         |root| -> Result<PlotArea, String> {
             let mut chart = ChartBuilder::on(root)
                 .caption(&title, (FONT, 18))
@@ -464,7 +479,7 @@ pub fn conntrack_chart(
                 .x_label_formatter(&|t| format!("{t:.0}"))
                 .label_style((FONT, 13))
                 .axis_desc_style((FONT, 14))
-                .x_labels(7)
+                .x_labels((width / 110) as usize)
                 .y_labels(6)
                 .light_line_style(TRANSPARENT)
                 .bold_line_style(GREY.mix(0.3))
@@ -587,7 +602,7 @@ pub fn conntrack_chart(
             legend(root, (80, HEIGHT as i32 - 36), &entries)?;
             let (xs, ys) = chart.plotting_area().get_pixel_range();
             Ok(PlotArea {
-                width: f64::from(WIDTH),
+                width: f64::from(width),
                 height: f64::from(HEIGHT),
                 left: f64::from(xs.start),
                 top: f64::from(ys.start),
