@@ -149,6 +149,8 @@ pub struct Graph {
 pub struct Cascade {
     pub title: String,
     pub svg: String,
+    /// Where the chart's plot area is; one bar per step, left to right.
+    pub plot: chainlens_core::render::chart::PlotArea,
     pub steps: Vec<CascadeStep>,
     pub note: String,
 }

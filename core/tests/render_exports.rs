@@ -188,13 +188,20 @@ fn charts_are_drawn_at_the_width_asked() {
     for width in [300, 640, 1180, 5000] {
         let drawn = width.clamp(*WIDTHS.start(), *WIDTHS.end());
         let size = format!("width=\"{drawn}\"");
-        let svg = cascade_chart(&Cascade::of(&analysis.services[0]), width);
+        let (svg, area) = cascade_chart(&Cascade::of(&analysis.services[0]), width);
         valid_svg(&svg);
         assert!(svg.contains(&size), "{width}: {}", &svg[..200]);
+        assert!(
+            area.left > 0.0 && area.right < area.width && area.x_to >= 1.0,
+            "{area:?}"
+        );
         let (svg, area) = conntrack_chart("pool", &[&series], &pool_lines(&t.routing), None, width);
         valid_svg(&svg);
         assert!(svg.contains(&size), "{width}: {}", &svg[..200]);
         assert_eq!(area.width, f64::from(drawn));
-        assert!(area.left > 0.0 && area.right < area.width && area.right > area.left + 200.0, "{area:?}");
+        assert!(
+            area.left > 0.0 && area.right < area.width && area.right > area.left + 200.0,
+            "{area:?}"
+        );
     }
 }

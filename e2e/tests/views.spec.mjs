@@ -86,7 +86,15 @@ test('the aliyun cascade shows seven endpoints near a seventh', async ({ app, pa
   expect(shares.length).toBe(7);
   for (const p of shares) expect(Math.abs(p - 1 / 7)).toBeLessThan(1e-5);
   expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
-  await expect(page.getByTestId('cascade-chart').locator('rect[fill="#1D4ED8"][opacity="0.75"]')).toHaveCount(7);
+  const bars = page.getByTestId('cascade-chart').locator('rect[fill="#1D4ED8"][opacity="0.75"]');
+  await expect(bars).toHaveCount(7);
+  // Hovering a bar reads it out: the fifth bar is the fifth endpoint.
+  const fifth = await bars.nth(4).boundingBox();
+  await page.mouse.move(fifth.x + fifth.width / 2, fifth.y + fifth.height / 2);
+  const readout = page.getByTestId('cascade-readout');
+  await expect(readout).toBeVisible();
+  await expect(readout).toContainText(await page.getByTestId('cascade-step').nth(4).locator('td').first().innerText());
+  await expect(readout).toContainText('share of new connections: 14.28');
   await shot(page, 'cascade');
 });
 

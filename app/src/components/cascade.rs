@@ -131,11 +131,11 @@ pub fn CascadeView() -> impl IntoView {
                 Some(list) => {
                     list.into_iter()
                         .map(|c| {
-                            let n = c.steps.len();
+                            let chart = view! { <CascadeChart svg=c.svg.clone() plot=c.plot steps=c.steps.clone()/> };
                             view! {
                                 <section class="cascade-one">
                                     <h3>{c.title}</h3>
-                                    <div class="chart" data-testid="cascade-chart" data-endpoints=n inner_html=c.svg></div>
+                                    {chart}
                                     <table class="cascade-table">
                                         <thead>
                                             <tr>
@@ -169,6 +169,58 @@ pub fn CascadeView() -> impl IntoView {
                         .collect_view()
                         .into_any()
                 }
+            }}
+        </div>
+    }
+}
+
+/// A cascade's bars with a read-out of the bar under the pointer: its endpoint, its rule's
+/// own probability and its share of new connections.
+#[component]
+fn CascadeChart(
+    svg: String,
+    plot: chainlens_core::render::chart::PlotArea,
+    steps: Vec<crate::views::CascadeStep>,
+) -> impl IntoView {
+    let n = steps.len();
+    let at: RwSignal<Option<(f64, usize)>> = RwSignal::new(None);
+    let flip = RwSignal::new(false);
+    let steps = StoredValue::new(steps);
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let bar = super::pointer_on_chart(&ev, &plot).map(|(x, px)| {
+            flip.set(x > plot.width * 0.6);
+            let share = (x - plot.left) / (plot.right - plot.left);
+            (px, ((share * plot.x_to) as usize).min(n.saturating_sub(1)))
+        });
+        at.set(bar.filter(|_| n > 0));
+    };
+    view! {
+        <div
+            class="chart readout-host"
+            data-testid="cascade-chart"
+            data-endpoints=n
+            on:mousemove=on_move
+            on:mouseleave=move |_| at.set(None)
+        >
+            <div inner_html=svg></div>
+            {move || {
+                let (px, i) = at.get()?;
+                let s = steps.with_value(|s| s.get(i).cloned())?;
+                let place = if flip.get() {
+                    format!("left: {:.0}px; transform: translateX(-100%)", px - 12.0)
+                } else {
+                    format!("left: {:.0}px", px + 12.0)
+                };
+                Some(view! {
+                    <div class="readout" data-testid="cascade-readout" style=place>
+                        <strong class="mono">{s.endpoint}</strong>
+                        <ul>
+                            <li>{format!("share of new connections: {:.6}%", s.probability * 100.0)}</li>
+                            <li>{format!("the rule's own probability: {}", s.rule)}</li>
+                            <li>{format!("against 1/n: {:+.2e}", s.deviation)}</li>
+                        </ul>
+                    </div>
+                })
             }}
         </div>
     }

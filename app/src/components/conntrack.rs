@@ -173,23 +173,11 @@ fn ChartWithReadout(plan: crate::views::Plan, saturated: bool) -> impl IntoView 
     let readout = StoredValue::new(plan.readout.clone());
     let labels = plan.pool_labels.clone();
     let on_move = move |ev: web_sys::MouseEvent| {
-        let Some(el) = ev
-            .current_target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .and_then(|e| e.query_selector("svg").ok().flatten())
-        else {
-            return;
-        };
-        let rect = el.get_bounding_client_rect();
-        if rect.width() <= 0.0 || area.right <= area.left {
-            return;
-        }
-        // From the page to the SVG's own units, then to seconds.
-        let x = (f64::from(ev.client_x()) - rect.left()) * area.width / rect.width();
-        if x < area.left || x > area.right {
+        let Some((x, px)) = super::pointer_on_chart(&ev, &area) else {
             at.set(None);
             return;
-        }
+        };
+        // From the SVG's own units to seconds.
         let t =
             area.x_from + (x - area.left) / (area.right - area.left) * (area.x_to - area.x_from);
         let nearest = readout.with_value(|r| {
@@ -198,7 +186,7 @@ fn ChartWithReadout(plan: crate::views::Plan, saturated: bool) -> impl IntoView 
                 .min_by(|a, b| (a.1.t - t).abs().total_cmp(&(b.1.t - t).abs()))
                 .map(|(i, _)| i)
         });
-        at.set(nearest.map(|i| (x / area.width * rect.width(), i)));
+        at.set(nearest.map(|i| (px, i)));
         flip.set(x > area.width * 0.6);
     };
     view! {

@@ -433,9 +433,11 @@ impl Session {
                     CascadeForm::Modern => "written by kube-proxy ≥ 1.17 (10 decimals)",
                     CascadeForm::Other => "not as kube-proxy writes them",
                 };
+                let (svg, plot) = cascade_chart(&c, width);
                 views::Cascade {
                     title: format!("{} — {form}", c.chain),
-                    svg: cascade_chart(&c, width),
+                    svg,
+                    plot,
                     steps: c
                         .steps
                         .iter()

@@ -248,11 +248,12 @@ fn nice(v: f64) -> f64 {
 /// Effective share of new connections per endpoint as bars, `1/n` as a dashed line; each bar
 /// named by its endpoint and its rule's own probability.
 pub fn cascade_svg(c: &Cascade) -> String {
-    cascade_chart(c, WIDTH)
+    cascade_chart(c, WIDTH).0
 }
 
-/// [`cascade_svg`] `width` units wide (clamped to [`WIDTHS`]), labels cut to fit.
-pub fn cascade_chart(c: &Cascade, width: u32) -> String {
+/// [`cascade_svg`] `width` units wide (clamped to [`WIDTHS`]), labels cut to fit, with where
+/// its plot area is: its x runs from 0 to the number of endpoints, one bar each.
+pub fn cascade_chart(c: &Cascade, width: u32) -> (String, PlotArea) {
     let width = width.clamp(*WIDTHS.start(), *WIDTHS.end());
     let n = c.steps.len().max(1);
     let top = c
@@ -287,7 +288,7 @@ pub fn cascade_chart(c: &Cascade, width: u32) -> String {
     svg(
         &format!("probability cascade of {}", c.service),
         width,
-        |root| -> Result<(), String> {
+        |root| -> Result<PlotArea, String> {
             let mut chart = ChartBuilder::on(root)
                 .caption(&title, (FONT, 18))
                 .margin(12)
@@ -375,10 +376,20 @@ pub fn cascade_chart(c: &Cascade, width: u32) -> String {
                 (width as i32 - 250, HEIGHT as i32 - 24),
                 (FONT, 13).into_font().color(&GREY),
             ))
-            .map_err(err)
+            .map_err(err)?;
+            let (xs, ys) = chart.plotting_area().get_pixel_range();
+            Ok(PlotArea {
+                width: f64::from(width),
+                height: f64::from(HEIGHT),
+                left: f64::from(xs.start),
+                top: f64::from(ys.start),
+                right: f64::from(xs.end),
+                bottom: f64::from(ys.end),
+                x_from: 0.0,
+                x_to: n as f64,
+            })
         },
     )
-    .0
 }
 
 /// One SNAT port pool as the conntrack chart draws it: its label (`node → endpoint`) and its
