@@ -124,3 +124,23 @@ test('unfolding thousands of Services draws one neighbourhood, says so, and a se
   await expect(note).toContainText('the Services matching “ns/svc734:http”');
   expect(await nodes.count()).toBeLessThan(20);
 });
+
+test('Ctrl + wheel (a trackpad\'s pinch) zooms: scaled while it goes on, drawn at the new zoom when it stops', async ({ app, page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await app.open();
+  await app.paste(seed('kind-v1.23-iptables-v1.8.4.iptables-save'));
+  await app.show('graph');
+  const zoom = page.getByTestId('graph-zoom');
+  const before = Number(await zoom.inputValue());
+  const width = Number(await app.graph.getAttribute('width'));
+  const box = await page.locator('.graph-scroll').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -100);
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up('Control');
+  await expect.poll(async () => Number(await zoom.inputValue())).toBeGreaterThan(before * 1.2);
+  await expect.poll(async () => Number(await app.graph.getAttribute('width'))).toBeGreaterThan(width * 1.2);
+  // Once drawn at the new zoom, it is no longer scaled.
+  await expect(page.getByTestId('graph-layer')).not.toHaveAttribute('style', /scale/);
+});

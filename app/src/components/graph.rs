@@ -85,8 +85,16 @@ pub fn ChainGraphView() -> impl IntoView {
             fit(&el, &g.graph, zoom);
         }
     };
-    // Dragging the background pans; Ctrl + wheel (and a trackpad's pinch) zooms.
+    // Dragging the background pans; Ctrl + wheel (and a trackpad's pinch) zooms. While a zoom
+    // gesture goes on the drawn graph is only scaled (the compositor's work, however many
+    // nodes); when it stops the zoom is set and the graph drawn at it.
     let drag: StoredValue<Option<(i32, i32, i32, i32)>> = StoredValue::new(None);
+    let scale = RwSignal::new(1.0f64);
+    let gesture: StoredValue<(f64, u64)> = StoredValue::new((1.0, 0));
+    Effect::new(move |_| {
+        let z = zoom.get();
+        gesture.update_value(|(g, _)| *g = z);
+    });
     view! {
         <div class="graph-panel">
             <div class="graph-tools">
@@ -184,7 +192,21 @@ pub fn ChainGraphView() -> impl IntoView {
                         if ev.ctrl_key() {
                             ev.prevent_default();
                             let factor = (-ev.delta_y() * 0.002).exp();
-                            zoom.update(|z| *z = (*z * factor).clamp(ZOOM_MIN, ZOOM_MAX));
+                            gesture.update_value(|(z, n)| {
+                                *z = (*z * factor).clamp(ZOOM_MIN, ZOOM_MAX);
+                                *n += 1;
+                            });
+                            let (z, mine) = gesture.get_value();
+                            scale.set(z / zoom.get_untracked());
+                            set_timeout(
+                                move || {
+                                    if gesture.get_value().1 == mine {
+                                        zoom.set(z);
+                                        scale.set(1.0);
+                                    }
+                                },
+                                std::time::Duration::from_millis(150),
+                            );
                         }
                     }
                     on:keydown=move |ev| {
@@ -196,7 +218,7 @@ pub fn ChainGraphView() -> impl IntoView {
                     }
                 >
                     {move || match current.get() {
-                        Some(graph) => view! { <GraphSvg graph zoom selected/> }.into_any(),
+                        Some(graph) => view! { <GraphSvg graph zoom scale selected/> }.into_any(),
                         None => view! { <p class="empty">"No chains to draw yet."</p> }.into_any(),
                     }}
                 </div>
@@ -367,6 +389,8 @@ fn ChainPanel(table: String, chain: String, selected: RwSignal<Option<String>>) 
 fn GraphSvg(
     graph: views::Graph,
     zoom: RwSignal<f64>,
+    /// A zoom gesture's scale of the graph as drawn at `zoom`.
+    scale: RwSignal<f64>,
     selected: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -491,24 +515,35 @@ fn GraphSvg(
             }
         })
         .collect_view();
+    // The wrapper is a layer of its own, so a gesture's scale is the compositor's alone.
+    let transform = move || {
+        let s = scale.get();
+        if (s - 1.0).abs() < 1e-9 {
+            String::new()
+        } else {
+            format!("transform: scale({s:.4})")
+        }
+    };
     view! {
-        <svg
-            class="chain-graph"
-            data-testid="chain-graph"
-            data-table=graph.table.clone()
-            role="img"
-            aria-label=format!("chain graph of the {} table", graph.table)
-            viewBox=format!("0 0 {:.0} {:.0}", graph.width, graph.height)
-            width=move || format!("{:.0}", graph.width * zoom.get())
-            height=move || format!("{:.0}", graph.height * zoom.get())
-        >
-            <defs>
-                <marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" markerHeight="8" orient="auto">
-                    <path d="M0,0 L8,4 L0,8 z" class="arrow-head"></path>
-                </marker>
-            </defs>
-            {edges}
-            {nodes}
-        </svg>
-    }
+            <div class="graph-layer" data-testid="graph-layer" style=transform>
+            <svg
+                class="chain-graph"
+                data-testid="chain-graph"
+                data-table=graph.table.clone()
+                role="img"
+                aria-label=format!("chain graph of the {} table", graph.table)
+                viewBox=format!("0 0 {:.0} {:.0}", graph.width, graph.height)
+                width=move || format!("{:.0}", graph.width * zoom.get())
+                height=move || format!("{:.0}", graph.height * zoom.get())
+    >
+                <defs>
+                    <marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" markerHeight="8" orient="auto">
+                        <path d="M0,0 L8,4 L0,8 z" class="arrow-head"></path>
+                    </marker>
+                </defs>
+                {edges}
+                {nodes}
+            </svg>
+            </div>
+        }
 }
