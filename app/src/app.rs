@@ -98,10 +98,9 @@ pub struct AppState {
     /// The tracer's and the planner's forms (kept here so links carry them).
     pub trace: RwSignal<TraceQuery>,
     pub conntrack: RwSignal<Plan>,
-    /// The Compare view's second ruleset, and the packet it traces through both (destination,
-    /// port, protocol).
+    /// The Compare view's second ruleset, and the packet it traces through both.
     pub compare: RwSignal<String>,
-    pub compare_packet: RwSignal<(String, String, String)>,
+    pub compare_packet: RwSignal<ComparePacket>,
     /// Why the link the app was opened with could not be read.
     pub link_error: RwSignal<Option<String>>,
     /// Choices to put back once the text being read has been read (a link, a saved file).
@@ -128,6 +127,14 @@ pub fn chart_width() -> u32 {
             .unwrap_or(800.0)
     }) - 40.0;
     ((width.max(0.0) as u32) / 40) * 40
+}
+
+/// The packet Compare traces through both rulesets, as its fields hold it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ComparePacket {
+    pub dst: String,
+    pub port: String,
+    pub proto: String,
 }
 
 impl AppState {
@@ -246,7 +253,10 @@ pub fn App() -> impl IntoView {
         trace: RwSignal::new(shared.trace.clone().unwrap_or_default()),
         conntrack: RwSignal::new(shared.conntrack.clone().unwrap_or_default()),
         compare: RwSignal::new(shared.compare.clone()),
-        compare_packet: RwSignal::new((String::new(), String::new(), "udp".to_string())),
+        compare_packet: RwSignal::new(ComparePacket {
+            proto: "udp".to_string(),
+            ..ComparePacket::default()
+        }),
         link_error: RwSignal::new(link_error),
         restoring: StoredValue::new(opened.clone()),
         resized: RwSignal::new(0),

@@ -17,7 +17,7 @@ pub fn CompareView() -> impl IntoView {
         move || {
             state.generation.track();
             let text = other.get();
-            let (dst, port, proto) = packet.get();
+            let crate::app::ComparePacket { dst, port, proto } = packet.get();
             let in_iface = in_iface.get();
             (!text.trim().is_empty() || !dst.trim().is_empty()).then_some((
                 Ask::Compare {
@@ -75,13 +75,13 @@ pub fn CompareView() -> impl IntoView {
             })}
             <form class="plan-form" on:submit=move |ev| ev.prevent_default()>
                 <label>"Trace from outside to"
-                    <input type="text" placeholder="address" prop:value=move || packet.with(|p| p.0.clone()) on:input=move |ev| packet.update(|p| p.0 = event_target_value(&ev))/>
+                    <input type="text" placeholder="address" prop:value=move || packet.with(|p| p.dst.clone()) on:input=move |ev| packet.update(|p| p.dst = event_target_value(&ev))/>
                 </label>
                 <label>"port"
-                    <input type="text" size="6" prop:value=move || packet.with(|p| p.1.clone()) on:input=move |ev| packet.update(|p| p.1 = event_target_value(&ev))/>
+                    <input type="text" size="6" prop:value=move || packet.with(|p| p.port.clone()) on:input=move |ev| packet.update(|p| p.port = event_target_value(&ev))/>
                 </label>
                 <label>"protocol"
-                    <input type="text" size="5" prop:value=move || packet.with(|p| p.2.clone()) on:input=move |ev| packet.update(|p| p.2 = event_target_value(&ev))/>
+                    <input type="text" size="5" prop:value=move || packet.with(|p| p.proto.clone()) on:input=move |ev| packet.update(|p| p.proto = event_target_value(&ev))/>
                 </label>
                 <label>"arriving on"
                     <input type="text" size="8" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:input=move |ev| in_iface.set(event_target_value(&ev))/>

@@ -120,7 +120,11 @@ pub fn Findings() -> impl IntoView {
                         // Compare: paste the rules of a fix and see the same packet through both.
                         let compare = f.trace.clone().map(|q| {
                             act("finding-compare", "Compare with a fix", move || {
-                                state.compare_packet.set((q.dst.clone(), q.dport.clone(), q.proto.clone()));
+                                state.compare_packet.set(crate::app::ComparePacket {
+                                    dst: q.dst.clone(),
+                                    port: q.dport.clone(),
+                                    proto: q.proto.clone(),
+                                });
                                 state.view.set(View::Compare);
                             })
                         });
