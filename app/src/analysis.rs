@@ -26,6 +26,25 @@ pub struct Fold {
     pub components: bool,
 }
 
+/// The Services a search names, and the one the story starts from.
+struct Focus {
+    search: String,
+    default: Option<String>,
+}
+
+impl Focus {
+    /// Whether the search names `service` (any case).
+    fn named(&self, service: &str) -> bool {
+        !self.search.is_empty() && service.to_ascii_lowercase().contains(&self.search)
+    }
+
+    /// Whether an unfolded graph draws `service`'s chains one by one: the searched Services,
+    /// or without a search the story's.
+    fn near(&self, service: &str) -> bool {
+        self.named(service) || (self.search.is_empty() && self.default.as_deref() == Some(service))
+    }
+}
+
 /// The label of the node that stands for `owner`'s chains.
 pub fn component_label(owner: kube::owners::Owner) -> String {
     format!("{owner} chains")
@@ -109,17 +128,38 @@ impl Analysis {
         if fold.services || n <= LIST_ABOVE {
             return None;
         }
-        let around = match search.trim() {
-            "" => self
-                .default_service()
-                .map_or("no Service".to_string(), |s| {
-                    format!("{s} (the Service the other views open on)")
-                }),
-            s => format!("the Services matching “{s}”"),
+        let focus = self.focus(search);
+        let shown = self
+            .kube
+            .services
+            .iter()
+            .filter(|s| focus.near(&s.name))
+            .count();
+        let around = match (search.trim(), shown) {
+            ("", 0) => "no Service".to_string(),
+            ("", _) => format!(
+                "{} (the Service the other views open on)",
+                focus.default.as_deref().unwrap_or_default()
+            ),
+            (s, 0) => {
+                return Some(format!(
+                    "No Service matches “{s}”: {n} Services are too many to draw chain by chain, so all their chains are one node."
+                ));
+            }
+            (s, 1) => format!("the Service matching “{s}”"),
+            (s, k) => format!("the {k} Services matching “{s}”"),
         };
         Some(format!(
             "{n} Services are too many to draw chain by chain: shown are the chains of {around} and every chain they reach or are reached from; the other Services' chains are one node. Search to show another Service."
         ))
+    }
+
+    /// Which Services an unfolded graph beyond [`LIST_ABOVE`] draws chain by chain.
+    fn focus(&self, search: &str) -> Focus {
+        Focus {
+            search: search.trim().to_ascii_lowercase(),
+            default: self.default_service(),
+        }
     }
 
     pub fn tables(&self) -> Vec<String> {
@@ -172,25 +212,26 @@ impl Analysis {
         if !fold.services && !fold.components && !many {
             return Some(ChainGraph::of(t).with_words(&words));
         }
-        let search = search.trim().to_ascii_lowercase();
-        let named =
-            |service: &str| !search.is_empty() && service.to_ascii_lowercase().contains(&search);
-        // Unfolded beyond LIST_ABOVE Services: only the neighbourhood of the searched Services
-        // (or, without a search, of the Service the story starts from) is drawn chain by chain.
-        let focus = self.default_service();
-        let near = |service: &str| {
-            named(service) || (search.is_empty() && focus.as_deref() == Some(service))
-        };
+        let focus = self.focus(search);
+        let named = |service: &str| focus.named(service);
+        let near = |service: &str| focus.near(service);
+        // The rest node counts the Services it stands for.
+        let others = self
+            .kube
+            .services
+            .iter()
+            .filter(|s| {
+                !if fold.services {
+                    named(&s.name)
+                } else {
+                    near(&s.name)
+                }
+            })
+            .count();
         let rest = if fold.services {
-            format!(
-                "{} more Services (search to show)",
-                self.kube.services.len()
-            )
+            format!("{others} more Services (search to show)")
         } else {
-            format!(
-                "the chains of {} other Services (search to show)",
-                self.kube.services.len()
-            )
+            format!("the chains of {others} other Services (search to show)")
         };
         // A component with a chain or two keeps them as they are: a group would only hide names.
         let mut per_owner: HashMap<kube::owners::Owner, usize> = HashMap::new();

@@ -286,6 +286,8 @@ pub fn App() -> impl IntoView {
     });
     // A link pasted into the address bar of an open app changes only the fragment: reopen.
     let _ = window_event_listener(leptos::ev::hashchange, |_| {
+        // The link the user put there wins over any write of the work still pending.
+        LEAVING.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = window().location().reload();
     });
     if let Some(theme) = &display.theme
@@ -402,6 +404,10 @@ pub fn App() -> impl IntoView {
 
 /// Sends the newest input to the worker: first read (counts and diagnostics shown at once),
 /// then understood (Services, findings). If newer input came meanwhile, it is sent next.
+/// Set once a link in the address bar is reopening the app: the work of the page that is
+/// leaving is no longer written (it would replace the link).
+static LEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The work survives a reload: a moment after the paste or a choice changes, its link is
 /// kept in the page's storage and, while it is short enough to share, put in the address bar
 /// (replaced, so Back still leaves the app and no `hashchange` reloads it).
@@ -431,6 +437,9 @@ fn keep_the_work(state: AppState) {
                     return;
                 }
                 crate::components::with_fragment(&state, None, |fragment| {
+                    if LEAVING.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
                     if let Some(s) = storage() {
                         // Too large for the storage quota: the work is only in the page.
                         let _ = s.set_item(SAVED, &fragment);

@@ -116,13 +116,18 @@ test('unfolding thousands of Services draws one neighbourhood, says so, and a se
   await expect(nodes.first()).toBeVisible();
   expect(await nodes.count()).toBeLessThan(20);
   await expect(app.graph.locator('[data-testid="chain-node"][data-chain^="KUBE-SEP-"]')).toHaveCount(2);
-  await expect(app.node('the chains of 1000 other Services (search to show)')).toBeVisible();
+  // The rest node counts what it stands for: all but the one drawn.
+  await expect(app.node('the chains of 999 other Services (search to show)')).toBeVisible();
   // A search unfolds the Service it names instead.
   await page.getByTestId('graph-search').fill('ns/svc734:http');
   await expect(app.node('KUBE-SVC-0000000000000734')).toBeVisible();
   await expect(app.node('KUBE-SEP-0000000000000734A')).toBeVisible();
-  await expect(note).toContainText('the Services matching “ns/svc734:http”');
+  await expect(note).toContainText('the Service matching “ns/svc734:http”');
   expect(await nodes.count()).toBeLessThan(20);
+  // A search that names nothing says so.
+  await page.getByTestId('graph-search').fill('no-such-service');
+  await expect(note).toContainText('No Service matches “no-such-service”');
+  await expect(app.node('the chains of 1000 other Services (search to show)')).toBeVisible();
 });
 
 test('Ctrl + wheel (a trackpad\'s pinch) zooms: scaled while it goes on, drawn at the new zoom when it stops', async ({ app, page }) => {
@@ -130,6 +135,10 @@ test('Ctrl + wheel (a trackpad\'s pinch) zooms: scaled while it goes on, drawn a
   await app.open();
   await app.paste(seed('kind-v1.23-iptables-v1.8.4.iptables-save'));
   await app.show('graph');
+  await expect(app.graph).toBeVisible();
+  // Fitted once the graph arrives; fit again so the zoom is settled before the gesture.
+  await page.getByTestId('graph-fit').click();
+  await page.waitForTimeout(300);
   const zoom = page.getByTestId('graph-zoom');
   const before = Number(await zoom.inputValue());
   const width = Number(await app.graph.getAttribute('width'));

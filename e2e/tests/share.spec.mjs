@@ -177,6 +177,9 @@ test('a link pasted into the address bar of an open app opens', async ({ app, pa
   const link = await page.getByTestId('share-link').inputValue();
   await app.paste(seed('bind-manual-dnat-v1.4.21.iptables-save'));
   expect(await app.tableCounts('nat')).toEqual({ chains: 16, rules: 3 });
+  // The address bar follows the new paste a moment later; until then it still holds the
+  // first link, and setting the same fragment again would change nothing.
+  await expect.poll(() => page.evaluate(() => location.hash)).not.toBe(`#${link.split('#')[1]}`);
   // Only the fragment changes: no page load, a hashchange the app answers by reopening.
   await page.evaluate((hash) => { window.location.hash = hash; }, link.split('#')[1]);
   await expect.poll(() => app.tableCounts('nat')).toEqual({ chains: 29, rules: 58 });

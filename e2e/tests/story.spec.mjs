@@ -138,7 +138,7 @@ test('the packet-path view shows the hooks in order, each table, the draws and N
   await expect(draws).toHaveCount(2);
   for (const d of await draws.all()) {
     expect(Number(await d.getAttribute('data-share'))).toBeCloseTo(0.5, 9);
-    await expect(d).toContainText('50.00% by a random draw');
+    await expect(d).toContainText('50.0000% by a random draw');
   }
 });
 

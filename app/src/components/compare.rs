@@ -37,7 +37,7 @@ pub fn CompareView() -> impl IntoView {
     view! {
         <div class="compare">
             <label>
-                "The ruleset to compare with (the paste on the left is A)"
+                "The ruleset to compare with (your paste is A, this one B)"
                 <textarea
                     data-testid="compare-input"
                     rows="8"
@@ -46,8 +46,26 @@ pub fn CompareView() -> impl IntoView {
                     on:input=move |ev| other.set(event_target_value(&ev))
                 ></textarea>
             </label>
+            <label class="toggle">
+                "or compare with an example: "
+                <select
+                    data-testid="compare-example"
+                    on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        if let Some((_, text)) = crate::examples::EXAMPLES.iter().find(|(n, _)| *n == name) {
+                            other.set(text.to_string());
+                        }
+                    }
+                >
+                    <option value="">"Examples…"</option>
+                    {crate::examples::EXAMPLES
+                        .iter()
+                        .map(|(name, _)| view! { <option value=*name>{*name}</option> })
+                        .collect_view()}
+                </select>
+            </label>
             {move || compared.get().filter(|_| other.with(|t| !t.trim().is_empty())).map(|d| view! {
-                <div class="diff" data-testid="compare-result">
+                <div class="compare-diff" data-testid="compare-result">
                     <ul>
                         {d.removed.into_iter().map(|s| view! { <li class="removed">{s}</li> }).collect_view()}
                         {d.added.into_iter().map(|s| view! { <li class="added">{s}</li> }).collect_view()}
@@ -84,7 +102,7 @@ pub fn CompareView() -> impl IntoView {
                     <input type="text" size="5" prop:value=move || packet.with(|p| p.proto.clone()) on:input=move |ev| packet.update(|p| p.proto = event_target_value(&ev))/>
                 </label>
                 <label>"arriving on"
-                    <input type="text" size="8" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:input=move |ev| in_iface.set(event_target_value(&ev))/>
+                    <input type="text" size="10" placeholder="as each says" data-testid="compare-in" prop:value=move || in_iface.get() on:input=move |ev| in_iface.set(event_target_value(&ev))/>
                 </label>
             </form>
             {move || {

@@ -208,7 +208,7 @@ fn ChartWithReadout(plan: crate::views::Plan, saturated: bool) -> impl IntoView 
                     .map(|(n, l)| view! { <li>{format!("pool {l}: {n:.0}")}</li> })
                     .collect_view();
                 Some(view! {
-                    <div class="readout-line" style=format!("left: {px:.0}px")></div>
+                    <div class="readout-line" style=format!("left: {px:.0}px; top: {:.2}%; height: {:.2}%", area.top / area.height * 100.0, (area.bottom - area.top) / area.height * 100.0)></div>
                     <div class="readout" data-testid="chart-readout" style=move || if flip.get() { format!("left: {:.0}px; transform: translateX(-100%)", px - 12.0) } else { format!("left: {:.0}px", px + 12.0) }>
                         <strong>{format!("{:.0} s", p.t)}</strong>
                         <ul>

@@ -129,7 +129,7 @@ pub fn ChainGraphView() -> impl IntoView {
                         prop:checked=folded
                         on:change=move |ev| state.fold.set(Some(event_target_checked(&ev)))
                     />
-                    " one node per Service and per component"
+                    " fold each Service and component into one node"
                 </label>
                 <label class="toggle">
                     "zoom "
@@ -157,7 +157,7 @@ pub fn ChainGraphView() -> impl IntoView {
                 <input
                     type="search"
                     class="filter"
-                    placeholder="search chains and Services"
+                    placeholder="search Services, chains"
                     aria-label="search Services in the graph"
                     data-testid="graph-search"
                     prop:value=move || state.search.get()
@@ -233,9 +233,12 @@ pub fn ChainGraphView() -> impl IntoView {
 }
 
 const ZOOM_MIN: f64 = 0.25;
+/// Fitting never zooms out further than this: below it the labels cannot be read, and a
+/// graph that large is better scrolled.
+const FIT_MIN: f64 = 0.6;
 const ZOOM_MAX: f64 = 2.0;
 
-/// Zooms so the whole graph fits the panel, never above 1:1 nor below the slider's minimum.
+/// Zooms so the whole graph fits the panel, never above 1:1 nor below [`FIT_MIN`].
 fn fit(
     el: &web_sys::HtmlDivElement,
     graph: &chainlens_core::render::graph::ChainGraph,
@@ -246,7 +249,10 @@ fn fit(
         return;
     }
     let by_height = if h > 0.0 { h / graph.height } else { f64::MAX };
-    zoom.set((w / graph.width).min(by_height).clamp(ZOOM_MIN, 1.0));
+    zoom.set((w / graph.width).min(by_height).clamp(FIT_MIN, 1.0));
+    // A graph too large to fit readably starts at its top left (the built-in chains).
+    el.set_scroll_left(0);
+    el.set_scroll_top(0);
 }
 
 /// Scrolls so the traced path's nodes are in view (their bounding box centred).

@@ -57,7 +57,7 @@ pub fn ServicesTable() -> impl IntoView {
             <input
                 class="filter"
                 type="search"
-                placeholder="filter by name or address"
+                placeholder="filter: name, address"
                 aria-label="filter Services"
                 data-testid="services-filter"
                 prop:value=move || filter.get()

@@ -57,6 +57,15 @@ pub fn TraceView() -> impl IntoView {
         },
     );
     let presets = move || detail.get().map(|d| d.presets);
+    // An empty form takes the chosen Service's first preset (not traced until asked), so its
+    // protocol and port are the Service's, not a default's.
+    Effect::new(move |_| {
+        if let Some((_, first)) = detail.get().and_then(|d| d.presets.into_iter().next())
+            && form.with_untracked(|f| f.dst.is_empty())
+        {
+            form.set(first);
+        }
+    });
     let submit = move || submitted.set(Some(form.get_untracked()));
     if form.with_untracked(|f| !f.dst.is_empty() && !f.dport.is_empty()) {
         submit();
@@ -275,13 +284,11 @@ fn TraceResult(trace: views::Trace) -> impl IntoView {
 #[component]
 fn PacketPath(hops: Vec<views::Hop>, steps: Vec<views::Step>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let hop_count = hops.len();
     view! {
         <ol class="hops" data-testid="packet-path" aria-label="the packet's way, hook by hook">
             {hops
                 .into_iter()
-                .enumerate()
-                .map(|(h, hop)| {
+                .map(|hop| {
                     let title = if hop.again {
                         format!("{} (in again through lo)", hop.hook)
                     } else {
@@ -298,9 +305,18 @@ fn PacketPath(hops: Vec<views::Hop>, steps: Vec<views::Step>) -> impl IntoView {
                                         .chains
                                         .into_iter()
                                         .map(|(chain, words)| {
-                                            let line = steps[pass.first_step..]
+                                            // Its first rule the packet met, else the rule that
+                                            // jumped to it (it returned without matching any).
+                                            let later = &steps[pass.first_step..];
+                                            let line = later
                                                 .iter()
                                                 .find(|s| s.chain == chain)
+                                                .or_else(|| {
+                                                    later.iter().find(|s| {
+                                                        s.action == format!("jump {chain}")
+                                                            || s.action == format!("goto {chain}")
+                                                    })
+                                                })
                                                 .and_then(|s| s.line);
                                             let title = match line {
                                                 Some(l) => format!("{chain}: line {l} of the paste"),
@@ -329,7 +345,7 @@ fn PacketPath(hops: Vec<views::Hop>, steps: Vec<views::Step>) -> impl IntoView {
                                         .map(|e| match e {
                                             views::Event::Draw { share, took } => view! {
                                                 <li class="event draw" data-testid="hop-draw" data-share=share.to_string()>
-                                                    <span class="p">{format!("{:.2}%", share * 100.0)}</span>
+                                                    <span class="p">{format!("{:.4}%", share * 100.0)}</span>
                                                     " by a random draw: "
                                                     <span class="mono">{took}</span>
                                                 </li>
@@ -356,7 +372,6 @@ fn PacketPath(hops: Vec<views::Hop>, steps: Vec<views::Step>) -> impl IntoView {
                                     }
                                 })
                                 .collect_view()}
-                            {(h + 1 < hop_count).then(|| view! { <span class="next" aria-hidden="true">"→"</span> })}
                         </li>
                     }
                 })

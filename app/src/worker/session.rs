@@ -217,17 +217,22 @@ impl Session {
                 explanation: f.explanation.clone(),
                 action: f.action.clone(),
                 service: f.service.clone(),
-                rules: f
-                    .rules
-                    .iter()
-                    .take(8)
-                    .map(|r| views::RuleRef {
-                        table: r.table.clone(),
-                        chain: r.chain.clone(),
-                        rule: r.rule,
-                        line: self.line(r.span),
-                    })
-                    .collect(),
+                // In the paste's order, as the gutter and the line links read.
+                rules: {
+                    let mut rules: Vec<views::RuleRef> = f
+                        .rules
+                        .iter()
+                        .map(|r| views::RuleRef {
+                            table: r.table.clone(),
+                            chain: r.chain.clone(),
+                            rule: r.rule,
+                            line: self.line(r.span),
+                        })
+                        .collect();
+                    rules.sort_by_key(|r| r.line);
+                    rules.truncate(8);
+                    rules
+                },
                 rules_total: f.rules.len(),
                 trace: f.probe.as_ref().map(kube::probe_query),
                 plan_target: f.probe.as_ref().map(kube::probe_target),
@@ -798,8 +803,16 @@ fn hops(o: &Outcome, words: &dyn Fn(&str) -> Option<String>) -> Vec<views::Hop> 
                     let mut chains: Vec<(String, Option<String>)> = Vec::new();
                     let mut events = Vec::new();
                     for (i, s) in pass.steps.clone().zip(steps) {
-                        if !chains.iter().any(|(c, _)| c == s.chain) {
-                            chains.push((s.chain.to_string(), words(s.chain)));
+                        // A chain jumped into that returned without a step of its own is
+                        // still a chain the packet went through.
+                        let entered = match s.effect {
+                            Effect::Jump(c) | Effect::Goto(c) => Some(c),
+                            _ => None,
+                        };
+                        for chain in std::iter::once(s.chain).chain(entered) {
+                            if !chains.iter().any(|(c, _)| c == chain) {
+                                chains.push((chain.to_string(), words(chain)));
+                            }
                         }
                         if let Some(share) = o.chance(i) {
                             events.push(views::Event::Draw {

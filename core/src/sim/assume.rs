@@ -220,7 +220,7 @@ impl fmt::Display for Assumption<'_> {
             ),
             Assumption::AddressUnknown { iface } => write!(
                 f,
-                "the node's address on `{iface}` is unknown (give it as a local IP): the masqueraded source is left as it was"
+                "the node's address on `{iface}` is unknown (give it as a local IP): the masqueraded source is shown as `node`"
             ),
             Assumption::RedirectAddressUnknown { iface } => write!(
                 f,
