@@ -61,11 +61,13 @@ test('the founding story from the first finding: plan, trace, compare with the f
   await expect(outcome.locator('h3')).toContainText('accepted, DNAT to 10.100.13.3:53, source rewritten to the node');
   await expect(outcome.locator('h3')).not.toContainText('ends as 203.0.113.77');
 
-  // Compare: the packet is filled in; pasting the hand-written rules shows the fix working.
+  // Compare: the packet is filled in; the hand-written rules show the fix working.
   await app.show('overview');
   await page.getByTestId('finding').first().getByTestId('finding-compare').click();
   await expect(page.getByPlaceholder('address')).toHaveValue('10.5.6.29');
-  await page.getByTestId('compare-input').fill(seed('bind-manual-dnat-v1.4.21.iptables-save'));
+  // The fix is one of the examples: picked, not pasted.
+  await page.getByTestId('compare-example').selectOption('bind-manual-dnat-v1.4.21.iptables-save');
+  await expect(page.getByTestId('compare-input')).toHaveValue(seed('bind-manual-dnat-v1.4.21.iptables-save'));
   await expect(page.getByTestId('compare-a')).toContainText('DNAT to 10.100.13.3:53, source rewritten');
   await expect(page.getByTestId('compare-b')).toContainText('accepted, DNAT to 10.100.13.3:53');
   await expect(page.getByTestId('compare-b')).not.toContainText('source rewritten');
